@@ -1,0 +1,190 @@
+"""Writes to the catalog that more than one caller needs (the admin, the exchange, orders).
+
+Set-based where a catalog import calls them: one UPDATE per batch, never one per row.
+"""
+
+from collections.abc import Iterable
+from decimal import Decimal
+
+from django.db import transaction
+from django.db.models import Case, Exists, F, OuterRef, Q, Subquery, Value, When
+from django.utils import timezone
+
+from catalog.models import Group, Price, PriceType, Product, Variant
+from catalog.slugs import unique_slugs
+
+
+def chunked(items: Iterable, size: int):
+    """Yield lists of at most `size` items (itertools.batched needs Python 3.12)."""
+    batch = []
+    for item in items:
+        batch.append(item)
+        if len(batch) >= size:
+            yield batch
+            batch = []
+    if batch:
+        yield batch
+
+
+def slugs_for_new(model, names_by_key: dict) -> dict:
+    """Unique slugs for new rows of `model` (Product, Group or Brand), keyed as given."""
+    def taken(candidates):
+        return set(model.objects.filter(slug__in=candidates).values_list("slug", flat=True))
+
+    return unique_slugs(names_by_key, taken)
+
+
+def search_text_for(*parts: str) -> str:
+    """The case-folded text SQLite searches (its LIKE folds ASCII only)."""
+    return " ".join(p for p in parts if p).casefold()
+
+
+def group_paths_rebuild() -> int:
+    """Recompute every group's `tree_path` and `depth` from the parent links.
+
+    Groups number in the hundreds or thousands, so one read of (id, parent) and an update
+    of only the rows that changed is cheap; a parent cycle (bad data) is cut at the loop.
+    Returns how many groups changed.
+    """
+    rows = list(Group.objects.values_list("id", "parent_id", "tree_path", "depth"))
+    parent = {gid: pid for gid, pid, _p, _d in rows}
+    current = {gid: (path, depth) for gid, _pid, path, depth in rows}
+    computed: dict[int, tuple[str, int]] = {}
+
+    def path_of(gid):
+        chain = []
+        seen = set()
+        node = gid
+        while node is not None and node not in computed and node not in seen:
+            seen.add(node)
+            chain.append(node)
+            node = parent.get(node)
+        prefix, depth = computed.get(node, ("/", -1)) if node is not None and node in computed else ("/", -1)
+        for n in reversed(chain):
+            depth += 1
+            prefix = f"{prefix}{n}/"
+            computed[n] = (prefix, depth)
+        return computed[gid]
+
+    changed = [gid for gid in parent if path_of(gid) != current[gid]]
+    for batch in chunked(changed, 500):
+        objs = [Group(id=gid, tree_path=computed[gid][0], depth=computed[gid][1]) for gid in batch]
+        Group.objects.bulk_update(objs, ["tree_path", "depth"])
+    return len(changed)
+
+
+def offer_summaries_refresh(*, product_ids: Iterable[int] | None = None) -> None:
+    """Recompute the denormalised storefront figures of variants and their products.
+
+    Variant.price/old_price/currency come from the price types flagged storefront/old;
+    Variant.in_stock is quantity - reserved > 0 (services are always buyable); Product.price
+    is its cheapest active variant's price, Product.in_stock whether any active variant is
+    in stock. `product_ids=None` refreshes the whole catalog (e.g. after the admin changes
+    which price type is the storefront one).
+    """
+    ids = None if product_ids is None else list(product_ids)
+    if ids is not None and not ids:
+        return
+    storefront = PriceType.objects.filter(is_storefront=True).values_list("id", flat=True).first()
+    old = PriceType.objects.filter(is_old_price=True).values_list("id", flat=True).first()
+    batches = [None] if ids is None else chunked(ids, 500)
+    for batch in batches:
+        with transaction.atomic():
+            variants = Variant.objects.all() if batch is None else Variant.objects.filter(product_id__in=batch)
+            price_of = Price.objects.filter(variant_id=OuterRef("pk"))
+            variants.update(
+                price=Subquery(price_of.filter(price_type_id=storefront).values("value")[:1]) if storefront else None,
+                currency=(Subquery(price_of.filter(price_type_id=storefront).values("currency")[:1])
+                          if storefront else Value("")),
+                old_price=Subquery(price_of.filter(price_type_id=old).values("value")[:1]) if old else None,
+                in_stock=Case(
+                    When(product__kind=Product.Kind.SERVICE, then=Value(True)),
+                    When(quantity__gt=F("reserved"), then=Value(True)),
+                    default=Value(False),
+                ),
+            )
+            # A variant without a storefront price cannot be bought; keep currency non-null.
+            variants.filter(currency__isnull=True).update(currency="")
+            products = Product.objects.all() if batch is None else Product.objects.filter(pk__in=batch)
+            live = Variant.objects.filter(product_id=OuterRef("pk"), is_active=True)
+            cheapest = live.filter(price__isnull=False).order_by("price")
+            products.update(
+                price=Subquery(cheapest.values("price")[:1]),
+                old_price=Subquery(cheapest.values("old_price")[:1]),
+                in_stock=Exists(live.filter(in_stock=True, price__isnull=False)),
+            )
+
+
+def stock_reserve(*, variant_id: int, quantity: Decimal) -> None:
+    """Add a placed order's quantity to the variant's reservations (one race-free UPDATE)."""
+    Variant.objects.filter(pk=variant_id).update(
+        reserved=F("reserved") + quantity,
+        in_stock=Case(
+            When(product__kind=Product.Kind.SERVICE, then=Value(True)),
+            When(quantity__gt=F("reserved") + quantity, then=Value(True)),
+            default=Value(False),
+        ),
+    )
+
+
+stock_reserve.alters_data = True
+
+
+def stock_release(*, variant_id: int, quantity: Decimal, reserved_at) -> Decimal:
+    """Give back what an order reserved, unless 1C has reported stock since.
+
+    Once 1C sends stock after the order was placed, its figure already counts that order
+    (or 1C never saw it) and `reserved` was reset to zero; releasing again would make
+    stock appear that 1C does not have. Returns the quantity released.
+    """
+    with transaction.atomic():
+        variant = Variant.objects.select_for_update().filter(pk=variant_id).first()
+        if variant is None:
+            return Decimal("0")
+        if variant.stock_updated_at and reserved_at and variant.stock_updated_at >= reserved_at:
+            return Decimal("0")
+        released = min(quantity, variant.reserved)
+        if released <= 0:
+            return Decimal("0")
+        Variant.objects.filter(pk=variant_id).update(reserved=F("reserved") - released)
+        offer_summaries_refresh(product_ids=[variant.product_id])
+        return released
+
+
+stock_release.alters_data = True
+
+
+def stock_set_from_1c(*, variant_ids: Iterable[int]) -> None:
+    """1C just reported stock for these variants: its figure now includes the site's
+    orders, so reservations restart from zero (two-stage stock)."""
+    now = timezone.now()
+    for batch in chunked(list(variant_ids), 500):
+        Variant.objects.filter(pk__in=batch).update(reserved=Decimal("0"), stock_updated_at=now)
+
+
+def price_types_set_roles(*, storefront_id: int | None, old_price_id: int | None) -> None:
+    """Make one price type the storefront price and (optionally) another the old price."""
+    if storefront_id is not None and storefront_id == old_price_id:
+        raise ValueError("the storefront and the old price must be different price types")
+    with transaction.atomic():
+        PriceType.objects.filter(Q(is_storefront=True) | Q(is_old_price=True)).update(
+            is_storefront=False, is_old_price=False
+        )
+        if storefront_id:
+            PriceType.objects.filter(pk=storefront_id).update(is_storefront=True)
+        if old_price_id:
+            PriceType.objects.filter(pk=old_price_id).update(is_old_price=True)
+        offer_summaries_refresh()
+
+
+__all__ = [
+    "chunked",
+    "group_paths_rebuild",
+    "offer_summaries_refresh",
+    "price_types_set_roles",
+    "search_text_for",
+    "slugs_for_new",
+    "stock_release",
+    "stock_reserve",
+    "stock_set_from_1c",
+]

@@ -1,0 +1,20 @@
+"""Test settings: only what makes the suite fast and isolated."""
+
+import tempfile
+from pathlib import Path
+
+from settings.base import *  # noqa: F403
+
+PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+}
+WHITENOISE_AUTOREFRESH = True
+_tmp = Path(tempfile.mkdtemp(prefix="obmen-test-"))
+MEDIA_ROOT = _tmp / "media"
+EXCHANGE_ROOT = _tmp / "exchange"
+EXCHANGE_BACKUP_ROOT = _tmp / "backups"
+LANGUAGE_CODE = "ru"

@@ -1,0 +1,3 @@
+"""(being written)"""
+
+from django.middleware.locale import LocaleMiddleware as ShopLocaleMiddleware  # noqa: F401

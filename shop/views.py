@@ -1,0 +1,7 @@
+"""(being written)"""
+
+from django.http import HttpResponse
+
+
+def home(request):
+    return HttpResponse("Obmen")
