@@ -8,9 +8,10 @@ from decimal import Decimal
 
 from django.db import transaction
 from django.db.models import Case, Exists, F, OuterRef, Q, Subquery, Value, When
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 
-from catalog.models import Group, Price, PriceType, Product, Variant
+from catalog.models import Group, GroupSlugRedirect, Price, PriceType, Product, ProductSlugRedirect, Variant
 from catalog.slugs import unique_slugs
 
 
@@ -73,6 +74,11 @@ def group_paths_rebuild() -> int:
     return len(changed)
 
 
+def _service_ids():
+    # An UPDATE cannot join (product__kind); a subquery of service ids is allowed.
+    return Product.objects.filter(kind=Product.Kind.SERVICE).values("pk")
+
+
 def offer_summaries_refresh(*, product_ids: Iterable[int] | None = None) -> None:
     """Recompute the denormalised storefront figures of variants and their products.
 
@@ -94,11 +100,14 @@ def offer_summaries_refresh(*, product_ids: Iterable[int] | None = None) -> None
             price_of = Price.objects.filter(variant_id=OuterRef("pk"))
             variants.update(
                 price=Subquery(price_of.filter(price_type_id=storefront).values("value")[:1]) if storefront else None,
-                currency=(Subquery(price_of.filter(price_type_id=storefront).values("currency")[:1])
+                # Coalesce: a variant without a storefront price has no currency, and the
+                # column is NOT NULL.
+                currency=(Coalesce(Subquery(price_of.filter(price_type_id=storefront).values("currency")[:1]),
+                                   Value(""))
                           if storefront else Value("")),
                 old_price=Subquery(price_of.filter(price_type_id=old).values("value")[:1]) if old else None,
                 in_stock=Case(
-                    When(product__kind=Product.Kind.SERVICE, then=Value(True)),
+                    When(product_id__in=_service_ids(), then=Value(True)),
                     When(quantity__gt=F("reserved"), then=Value(True)),
                     default=Value(False),
                 ),
@@ -120,7 +129,7 @@ def stock_reserve(*, variant_id: int, quantity: Decimal) -> None:
     Variant.objects.filter(pk=variant_id).update(
         reserved=F("reserved") + quantity,
         in_stock=Case(
-            When(product__kind=Product.Kind.SERVICE, then=Value(True)),
+            When(product_id__in=_service_ids(), then=Value(True)),
             When(quantity__gt=F("reserved") + quantity, then=Value(True)),
             default=Value(False),
         ),
@@ -177,11 +186,44 @@ def price_types_set_roles(*, storefront_id: int | None, old_price_id: int | None
         offer_summaries_refresh()
 
 
+def _slug_change(obj, new_slug: str, redirect_model, owner_field: str) -> None:
+    old_slug = type(obj).objects.filter(pk=obj.pk).values_list("slug", flat=True).first()
+    with transaction.atomic():
+        # The live slug always wins: an old address equal to it (the admin going back to
+        # a previous slug, or taking one another object gave up) must not shadow it.
+        redirect_model.objects.filter(slug=new_slug).delete()
+        if old_slug and old_slug != new_slug:
+            redirect_model.objects.update_or_create(slug=old_slug, defaults={owner_field: obj})
+        type(obj).objects.filter(pk=obj.pk).update(slug=new_slug)
+    obj.slug = new_slug
+
+
+def product_slug_change(product: Product, new_slug: str) -> None:
+    """Give a saved product a new slug; its previous slug keeps leading to it (ProductSlugRedirect).
+
+    Writes the slug to the database and to `product`. A no-op for an unchanged slug.
+    """
+    _slug_change(product, new_slug, ProductSlugRedirect, "product")
+
+
+product_slug_change.alters_data = True
+
+
+def group_slug_change(group: Group, new_slug: str) -> None:
+    """Give a saved group a new slug; its previous slug keeps leading to it (GroupSlugRedirect)."""
+    _slug_change(group, new_slug, GroupSlugRedirect, "group")
+
+
+group_slug_change.alters_data = True
+
+
 __all__ = [
     "chunked",
     "group_paths_rebuild",
+    "group_slug_change",
     "offer_summaries_refresh",
     "price_types_set_roles",
+    "product_slug_change",
     "search_text_for",
     "slugs_for_new",
     "stock_release",

@@ -249,3 +249,24 @@ class OrderStatusChange(models.Model):
 
     def __str__(self):
         return f"{self.order_id}: {self.to_status_id}"
+
+
+class OrderNumberSequence(models.Model):
+    """The counter customer-facing order numbers are drawn from (one row per `name`).
+
+    A row rather than MAX(number) + 1: incrementing it with one UPDATE locks the row until
+    the placing transaction commits, so two checkouts never draw the same number on
+    PostgreSQL, and SQLite serialises writers anyway. Numbers burnt by a rolled-back
+    checkout are not reused, which is fine for an order number.
+    """
+
+    name = models.CharField(_("name"), max_length=32, unique=True)
+    last_value = models.PositiveBigIntegerField(_("last number issued"), default=10000)
+
+    class Meta:
+        verbose_name = _("order number sequence")
+        verbose_name_plural = _("order number sequences")
+        ordering = ["name"]
+
+    def __str__(self):
+        return f"{self.name}: {self.last_value}"

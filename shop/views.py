@@ -1,7 +1,9 @@
-"""(being written)"""
+"""The home page."""
 
-from django.http import HttpResponse
+from django.shortcuts import render
+
+from catalog.selectors import top_groups_with_counts
 
 
 def home(request):
-    return HttpResponse("Obmen")
+    return render(request, "shop/home.html", {"groups": top_groups_with_counts()})

@@ -41,5 +41,7 @@ def seed_reference_data(app_config=None, using=DEFAULT_DB_ALIAS, apps=None, **kw
         PaymentMethod.objects.using(using).get_or_create(code=code, defaults={"name": name, "position": position})
     for code, name, position, price in DEFAULT_DELIVERY_METHODS:
         DeliveryMethod.objects.using(using).get_or_create(
-            code=code, defaults={"name": name, "position": position, "price": Decimal(price)}
+            code=code, defaults={"name": name, "position": position, "price": Decimal(price),
+                                 # Pickup is the one method without a delivery address.
+                                 "needs_address": code != "pickup"}
         )
