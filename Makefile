@@ -38,7 +38,9 @@ test: install chromium
 lint: install
 	$(BIN)/ruff check .
 
+# Each app keeps its own catalog; the root locale/ holds the strings of templates/ only.
 messages: install
 	for app in shop catalog orders exchange1c; do (cd $$app && ../$(BIN)/django-admin makemessages -l ru --no-location); done
-	$(BIN)/python manage.py makemessages -l ru --no-location --ignore=".venv/*" --ignore="*/*" || true
-	$(BIN)/python manage.py compilemessages --ignore=".venv/*"
+	$(BIN)/django-admin makemessages -l ru --no-location --ignore=.venv --ignore=shop --ignore=catalog \
+	  --ignore=orders --ignore=exchange1c --ignore=tests --ignore=bench --ignore=settings
+	$(BIN)/django-admin compilemessages --ignore=.venv

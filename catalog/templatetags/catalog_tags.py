@@ -2,8 +2,10 @@
 
 from decimal import Decimal, InvalidOperation
 
+import nh3
 from django import template
 from django.utils.formats import number_format
+from django.utils.safestring import mark_safe
 
 register = template.Library()
 
@@ -18,6 +20,19 @@ def money(value):
     except (InvalidOperation, TypeError, ValueError):
         return ""
     return number_format(amount, decimal_pos=2, use_l10n=True, force_grouping=True)
+
+
+@register.filter
+def clean_html(value):
+    """1C's ОписаниеВФорматеHTML, reduced to harmless markup.
+
+    The description comes from whoever edits the product in 1C (or from a file uploaded
+    with the exchange login); scripts, event handlers and javascript: links must not reach
+    a customer's browser, while tables, lists and images from the description stay.
+    """
+    if not value:
+        return ""
+    return mark_safe(nh3.clean(value, link_rel="noopener noreferrer nofollow"))  # noqa: S308
 
 
 @register.filter

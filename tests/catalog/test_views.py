@@ -167,6 +167,19 @@ def test_product_without_price_cannot_be_bought(client):
     assert 'id="add-button" disabled' in html
 
 
+def test_product_html_description_keeps_markup_but_not_scripts(client):
+    product = make_product(name="Пила", price=Decimal("10"), stock=1)
+    product.description_html = (
+        '<p onclick="steal()">Острая <b>пила</b></p><script>alert(1)</script>'
+        '<a href="javascript:alert(2)">ссылка</a><table><tr><td>Вес</td><td>2 кг</td></tr></table>'
+    )
+    product.save()
+    html = client.get(product.get_absolute_url()).content.decode()
+    assert "<b>пила</b>" in html and "<td>2 кг</td>" in html
+    assert "<script>alert(1)" not in html
+    assert "steal()" not in html and "javascript:alert(2)" not in html
+
+
 def test_product_fractional_unit_allows_fractions(client):
     kg = make_unit(code="166", name="кг", fractional=True)
     product = make_product(name="Гвозди", unit=kg, stock="12.5")
