@@ -30,6 +30,12 @@ class OrderStatus(models.Model):
         _("means cancelled"), default=False, help_text=_("Orders moved here release their reserved stock.")
     )
     notify_customer = models.BooleanField(_("e-mail the customer"), default=True)
+    marks_paid = models.BooleanField(
+        _("means paid"), default=False, help_text=_("Orders moved here are marked paid.")
+    )
+    marks_shipped = models.BooleanField(
+        _("means shipped"), default=False, help_text=_("Orders moved here are marked shipped.")
+    )
 
     class Meta:
         verbose_name = _("order status")
@@ -135,7 +141,7 @@ class CartLine(models.Model):
 class Order(models.Model):
     """A customer's order."""
 
-    number = models.CharField(_("number"), max_length=32, unique=True, help_text=_("Shown to the customer."))
+    number = models.CharField(_("order number"), max_length=32, unique=True, help_text=_("Shown to the customer."))
     public_id = models.UUIDField(_("public id"), default=uuid.uuid4, unique=True, editable=False,
                                  help_text=_("Stable id sent to 1C as the document's Ид."))
     customer = models.ForeignKey(Customer, verbose_name=_("customer"), null=True, blank=True,

@@ -315,6 +315,14 @@ def order_set_status(*, order: Order, status: OrderStatus, source: str = "site",
         if status.is_cancelled != locked.is_cancelled:
             locked.is_cancelled = status.is_cancelled
             fields.append("is_cancelled")
+        # A status that means paid or shipped sets the flag (and its date) once; leaving
+        # that status does not unset it: money received stays received.
+        if status.marks_paid and not locked.is_paid:
+            locked.is_paid, locked.paid_at = True, now
+            fields += ["is_paid", "paid_at"]
+        if status.marks_shipped and not locked.is_shipped:
+            locked.is_shipped, locked.shipped_at = True, now
+            fields += ["is_shipped", "shipped_at"]
         locked.save(update_fields=fields)
         if source != OrderStatusChange.Source.EXCHANGE:
             order_touch(locked)

@@ -18,3 +18,6 @@ MEDIA_ROOT = _tmp / "media"
 EXCHANGE_ROOT = _tmp / "exchange"
 EXCHANGE_BACKUP_ROOT = _tmp / "backups"
 LANGUAGE_CODE = "ru"
+# Live-server (browser) tests hand connections to other threads; persistent ones would
+# outlive the test and block PostgreSQL's test-database teardown.
+DATABASES["default"]["CONN_MAX_AGE"] = 0  # noqa: F405

@@ -6,9 +6,9 @@ DEFAULT_STATUSES = [
     # code, Russian name (the shop's language; admins rename freely), position, flags
     ("new", "Новый", 10, {}),
     ("accepted", "Принят", 20, {}),
-    ("paid", "Оплачен", 30, {}),
-    ("shipped", "Отгружен", 40, {}),
-    ("completed", "Выполнен", 50, {"is_final": True}),
+    ("paid", "Оплачен", 30, {"marks_paid": True}),
+    ("shipped", "Отгружен", 40, {"marks_shipped": True}),
+    ("completed", "Выполнен", 50, {"is_final": True, "marks_paid": True, "marks_shipped": True}),
     ("cancelled", "Отменён", 60, {"is_final": True, "is_cancelled": True}),
 ]
 

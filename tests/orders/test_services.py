@@ -123,3 +123,18 @@ def test_services_are_always_in_stock():
     order = place(service, quantity=3)
     line = OrderLine.objects.get(order=order)
     assert line.quantity == 3 and line.reserved_quantity == 0
+
+
+def test_paid_and_shipped_statuses_set_their_flags_once():
+    order = make_order()
+    order_set_status(order=order, status=OrderStatus.objects.get(code="paid"), source="admin")
+    order.refresh_from_db()
+    assert order.is_paid and order.paid_at and not order.is_shipped
+    paid_at = order.paid_at
+    order_set_status(order=order, status=OrderStatus.objects.get(code="shipped"), source="admin")
+    order.refresh_from_db()
+    assert order.is_paid and order.paid_at == paid_at  # leaving "paid" keeps the money received
+    assert order.is_shipped and order.shipped_at
+    order_set_status(order=order, status=OrderStatus.objects.get(code="accepted"), source="admin")
+    order.refresh_from_db()
+    assert order.is_paid and order.is_shipped
