@@ -1,0 +1,243 @@
+"""`sale&mode=query`: the orders 1C should load, as one streamed CommerceML document (PROTOCOL.md §4.2).
+
+Which orders: those in the export status (setting 4), plus, when `export_changed_orders`
+is on, orders 1C already confirmed whose version grew on the site since. What was sent is
+recorded per exchange session (`QueryRecord`), so that `success` commits exactly that, and
+an order is never lost when 1C crashes between `query` and `success`: nothing changes until
+`success`, so the next `query` sends the same orders again.
+"""
+
+from __future__ import annotations
+
+import tempfile
+import uuid
+from datetime import date, datetime
+from decimal import Decimal
+
+from django.db import transaction
+from django.db.models import F, Prefetch, Q
+from django.utils import timezone
+
+from exchange1c.commerceml.writer import (
+    DELIVERY_ID,
+    Counterparty,
+    DocumentLine,
+    OrderDocument,
+    OrderDocumentWriter,
+    content_type,
+    format_quantity,
+)
+from exchange1c.models.orders import OneCValueMapping, OrderFieldMapping, QueryRecord
+from orders.models import Order, OrderLine, OrderStatus
+
+__all__ = [
+    "export_statuses",
+    "mappable_order_fields",
+    "order_document",
+    "orders_to_export",
+    "sale_query",
+    "sale_query_to",
+]
+
+CHUNK = 500
+RECORD_BATCH = 1000
+# Contractor ids for orders without a Customer row: stable per e-mail, so 1C still sees
+# one counterparty per buyer (uuid5 of a fixed namespace).
+GUEST_NAMESPACE = uuid.UUID("6f1b7a52-3c1e-4b8e-9b1a-0d6c1c1e0a51")
+DEFAULT_EXPORT_STATUS = "new"
+DEFAULT_STATUS_AFTER_EXPORT = "accepted"
+# Order fields never offered for the admin's extra requisites: internal, or already sent.
+_NOT_MAPPABLE = {"id", "version", "public_id"}
+
+
+def export_statuses(settings) -> tuple[OrderStatus | None, OrderStatus | None]:
+    """(setting 4, setting 6); unset settings fall back to the seeded "new" and "accepted"."""
+    export = settings.export_status or OrderStatus.objects.filter(code=DEFAULT_EXPORT_STATUS).first()
+    after = settings.status_after_export or OrderStatus.objects.filter(code=DEFAULT_STATUS_AFTER_EXPORT).first()
+    return export, after
+
+
+def orders_to_export(settings):
+    """The orders a query sends now, oldest first, with what the document needs preloaded."""
+    export_status, _after = export_statuses(settings)
+    condition = Q(pk__in=[])
+    if export_status is not None:
+        # Confirmed at its current version already: only possible when settings 4 and 6 are
+        # equal (the form refuses that); without this, such orders would go out forever.
+        condition = Q(status=export_status) & ~Q(onec_export__exported_version=F("version"))
+    if settings.export_changed_orders:
+        condition |= Q(onec_export__exported_version__isnull=False,
+                       onec_export__exported_version__lt=F("version"))
+    return (
+        Order.objects.filter(condition)
+        .select_related("customer", "status", "payment_method", "delivery_method")
+        .prefetch_related(Prefetch("lines", queryset=OrderLine.objects.order_by("pk")))
+        .order_by("pk")
+    )
+
+
+def mappable_order_fields() -> list[tuple[str, str]]:
+    """(field name, verbose name) of the order fields an admin may send as extra requisites."""
+    out = []
+    for f in Order._meta.concrete_fields:
+        if f.name in _NOT_MAPPABLE:
+            continue
+        out.append((f.name, str(f.verbose_name)))
+    return out
+
+
+def _value_text(value) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, Decimal):
+        return format_quantity(value)
+    if isinstance(value, datetime):
+        return timezone.localtime(value).replace(tzinfo=None, microsecond=0).isoformat() \
+            if timezone.is_aware(value) else value.replace(microsecond=0).isoformat()
+    if isinstance(value, date):
+        return value.isoformat()
+    return str(value)
+
+
+def _split_name(name: str) -> tuple[str, str, str]:
+    """(last, first, middle) from the single name field the checkout asks for.
+
+    Three words are read as Фамилия Имя Отчество (the formal Russian order), two as the
+    "Имя Фамилия" people type into a shop form, one as a first name.
+    """
+    words = name.split()
+    if len(words) >= 3:
+        return words[0], words[1], " ".join(words[2:])
+    if len(words) == 2:
+        return words[1], words[0], ""
+    return "", (words[0] if words else ""), ""
+
+
+class _Maps:
+    """The admin's 1C names and ids, loaded once per query (a few rows)."""
+
+    def __init__(self):
+        self.status: dict[int, OneCValueMapping] = {}
+        self.payment: dict[int, OneCValueMapping] = {}
+        self.delivery: dict[int, OneCValueMapping] = {}
+        for m in OneCValueMapping.objects.all():
+            if m.kind == OneCValueMapping.Kind.STATUS and m.status_id:
+                self.status[m.status_id] = m
+            elif m.kind == OneCValueMapping.Kind.PAYMENT and m.payment_method_id:
+                self.payment[m.payment_method_id] = m
+            elif m.kind == OneCValueMapping.Kind.DELIVERY and m.delivery_method_id:
+                self.delivery[m.delivery_method_id] = m
+        names = {name for name, _v in mappable_order_fields()}
+        self.fields = [(m.field_name, m.requisite) for m in OrderFieldMapping.objects.filter(is_active=True)
+                       if m.field_name in names]
+
+
+def _status_name_id(order, maps: _Maps) -> tuple[str, str]:
+    mapping = maps.status.get(order.status_id)
+    return ((mapping and mapping.onec_name) or order.status.name, (mapping and mapping.onec_id) or order.status.code)
+
+
+def order_document(order: Order, maps: _Maps | None = None) -> OrderDocument:
+    """The `OrderDocument` 1C receives for `order` (lines must be loaded or loadable)."""
+    maps = maps or _Maps()
+    created = timezone.localtime(order.created_at)
+    customer = order.customer
+    if customer is not None:
+        cp_id = str(customer.public_id)
+    else:
+        cp_id = str(uuid.uuid5(GUEST_NAMESPACE, (order.email or order.phone or order.number).strip().casefold()))
+    last, first, middle = _split_name(order.customer_name)
+    counterparty = Counterparty(
+        id=cp_id, name=order.customer_name, full_name=order.customer_name, last_name=last, first_name=first,
+        middle_name=middle, company=order.company_name, inn=order.inn, kpp=order.kpp, address=order.address,
+        email=order.email, phone=order.phone,
+    )
+    lines = [
+        DocumentLine(
+            id=line.offer_external_id, name=line.name, article=line.article, price=line.price,
+            quantity=line.quantity, total=line.total, unit_code=line.unit_code, unit_name=line.unit,
+            discount=line.discount, vat_rate=line.vat_rate, vat_amount=line.vat_amount,
+        )
+        for line in order.lines.all()
+    ]
+    if order.delivery_price:
+        lines.append(DocumentLine(
+            id=DELIVERY_ID, name=order.delivery_name or "Доставка заказа", price=order.delivery_price,
+            quantity=Decimal("1"), total=order.delivery_price, unit_code="796", unit_name="шт", is_service=True,
+        ))
+    payment_map = maps.payment.get(order.payment_method_id)
+    delivery_map = maps.delivery.get(order.delivery_method_id)
+    status_name, status_id = _status_name_id(order, maps)
+    changed = order.status_changed_at or order.created_at
+    requisites = [
+        ("Метод оплаты", (payment_map and payment_map.onec_name) or order.payment_name
+         or (order.payment_method.name if order.payment_method else "")),
+        ("Заказ оплачен", _value_text(order.is_paid)),
+        # No separate "delivery allowed" flag on the site: shipped is the closest truth.
+        ("Доставка разрешена", _value_text(order.is_shipped)),
+        ("Отменен", _value_text(order.is_cancelled)),
+        ("Финальный статус", _value_text(order.status.is_final)),
+        ("Статус заказа", status_name),
+        ("Статуса заказа ИД", status_id),
+        ("Дата изменения статуса", timezone.localtime(changed).strftime("%Y-%m-%d %H:%M:%S")),
+        ("Способ доставки", (delivery_map and delivery_map.onec_name) or order.delivery_name
+         or (order.delivery_method.name if order.delivery_method else "")),
+    ]
+    for field_name, requisite in maps.fields:
+        value = getattr(order, field_name, None)
+        if hasattr(value, "_meta"):  # a related row: its name
+            value = str(value)
+        requisites.append((requisite, _value_text(value)))
+    return OrderDocument(
+        id=str(order.public_id), number=order.number, date=created.date(), time=created.time().replace(microsecond=0),
+        currency=order.currency, total=order.total, counterparty=counterparty, lines=lines, comment=order.comment,
+        vat_total=order.vat_total, discount_total=order.discount_total, requisites=requisites,
+    )
+
+
+def sale_query_to(fh, *, session_key: str, settings) -> int:
+    """Writes the query answer into binary file `fh`; records what it sent; returns the order count.
+
+    Reading and writing hold no write lock (on SQLite a long write transaction would block
+    checkouts); the (order, version) pairs sent are kept in memory, a few bytes per order,
+    and recorded at the end in one short transaction, replacing the session's earlier
+    records (the last query of a session is the one its `success` confirms). A crash
+    mid-way records nothing.
+    """
+    maps = _Maps()
+    now = timezone.now()
+    sent: list[tuple[int, int]] = []
+    writer = OrderDocumentWriter(
+        fh, charset=settings.order_charset, schema_version=settings.order_schema_version,
+        formed_at=timezone.localtime(now).replace(tzinfo=None),
+    )
+    with writer:
+        for order in orders_to_export(settings).iterator(chunk_size=CHUNK):
+            writer.write(order_document(order, maps))
+            sent.append((order.pk, order.version))
+    with transaction.atomic():
+        QueryRecord.objects.filter(session_key=session_key).delete()
+        for start in range(0, len(sent), RECORD_BATCH):
+            batch = sent[start:start + RECORD_BATCH]
+            # An order deleted by an admin meanwhile has nothing left to confirm.
+            alive = set(Order.objects.filter(pk__in=[pk for pk, _v in batch]).values_list("pk", flat=True))
+            QueryRecord.objects.bulk_create([
+                QueryRecord(session_key=session_key, order_id=pk, version=version, created=now)
+                for pk, version in batch if pk in alive
+            ])
+    return len(sent)
+
+
+def sale_query(*, session_key: str, settings) -> tuple[bytes, str]:
+    """The body of `sale&mode=query` and its Content-Type (charset per `settings.order_charset`)."""
+    # Streamed to a temporary file and read back once: one copy of the body in memory at
+    # the end, instead of a growing buffer plus its copy.
+    with tempfile.TemporaryFile() as fh:
+        sale_query_to(fh, session_key=session_key, settings=settings)
+        fh.seek(0)
+        body = fh.read()
+    charset = "UTF-8" if settings.order_charset.lower() in ("utf-8", "utf8") else settings.order_charset
+    return body, content_type(charset)
+
