@@ -21,3 +21,8 @@ LANGUAGE_CODE = "ru"
 # Live-server (browser) tests hand connections to other threads; persistent ones would
 # outlive the test and block PostgreSQL's test-database teardown.
 DATABASES["default"]["CONN_MAX_AGE"] = 0  # noqa: F405
+# The importer's worker threads (and live-server tests) use connections of their own. An
+# in-memory SQLite test database (shared cache) answers them "database table is locked" at
+# once instead of waiting; a file in the tmp folder (WAL, busy timeout) waits, as production does.
+if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":  # noqa: F405
+    DATABASES["default"]["TEST"] = {"NAME": str(_tmp / "test.sqlite3")}  # noqa: F405

@@ -161,6 +161,11 @@ class ExchangeSettings(models.Model):
         help_text=_("An order already confirmed by 1C goes out again when it changes on the site "
                     "(a cancellation, a new address)."),
     )
+    accept_order_line_changes = models.BooleanField(
+        _("Apply line and sum changes made in 1C"), default=True,
+        help_text=_("When 1C sends an order back with other goods, quantities, prices or delivery cost, the "
+                    "site's order takes them. Off: only 1C's number, dates, flags and status are applied."),
+    )
     keep_days = models.PositiveSmallIntegerField(
         _("Keep exchange files and log, days"), default=14, validators=[MinValueValidator(1)],
         help_text=_("Older files and log rows are purged after the exchange."),
@@ -202,6 +207,23 @@ class ExchangeSettings(models.Model):
         """The settings row, created with defaults on first use; cached until saved."""
         obj = cache.get(CACHE_KEY)
         if obj is None:
-            obj, _created = cls.objects.get_or_create(pk=SINGLETON_PK)
+            obj, created = cls.objects.get_or_create(pk=SINGLETON_PK)
+            if created:
+                obj.set_default_statuses()
             cache.set(CACHE_KEY, obj, 60)
         return obj
+
+    def set_default_statuses(self):
+        """Settings 4 and 6 start as the statuses "new" and "accepted" (seed 000), when those exist."""
+        from orders.models import OrderStatus
+
+        by_code = {s.code: s for s in OrderStatus.objects.filter(code__in=["new", "accepted"])}
+        changed = []
+        if self.export_status_id is None and "new" in by_code:
+            self.export_status = by_code["new"]
+            changed.append("export_status")
+        if self.status_after_export_id is None and "accepted" in by_code:
+            self.status_after_export = by_code["accepted"]
+            changed.append("status_after_export")
+        if changed:
+            self.save(update_fields=changed)
