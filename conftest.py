@@ -28,6 +28,16 @@ def shared():
 
 
 @pytest.fixture(autouse=True)
+def _fresh_cache():
+    """Cached rows (ExchangeSettings.get_solo()) must not outlive a rolled-back test."""
+    from django.core.cache import cache
+
+    cache.clear()
+    yield
+    cache.clear()
+
+
+@pytest.fixture(autouse=True)
 def _isolated_media(settings, tmp_path):
     """Each test writes media and exchange files into its own folder."""
     settings.MEDIA_ROOT = tmp_path / "media"

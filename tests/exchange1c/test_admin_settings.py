@@ -9,7 +9,6 @@ from exchange1c.models import ExchangeSettings
 from orders.models import OrderStatus
 from tests.exchange1c.test_protocol_support import (
     configure,
-    fresh_settings_cache,  # noqa: F401 - autouse
 )
 
 pytestmark = pytest.mark.django_db

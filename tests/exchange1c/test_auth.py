@@ -15,7 +15,6 @@ from tests.exchange1c.test_protocol_support import (
     OneC,
     basic,
     configure,
-    fresh_settings_cache,  # noqa: F401 - autouse
     lines_of,
     make_exchange_user,
 )

@@ -12,7 +12,6 @@ from exchange1c.models import ExchangeRun
 from tests.exchange1c.test_protocol_support import (
     LOGIN,
     PASSWORD,
-    fresh_settings_cache,  # noqa: F401 - autouse
     make_exchange_user,
 )
 

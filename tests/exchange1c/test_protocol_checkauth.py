@@ -6,12 +6,11 @@ from django.test import Client
 
 from exchange1c.auth import COOKIE_NAME, RATE_LIMIT_FAILURES
 from exchange1c.models import ExchangeLog, ExchangeSession
-from tests.exchange1c.test_protocol_support import (  # noqa: F401 - fresh_settings_cache is autouse
+from tests.exchange1c.test_protocol_support import (
     LOGIN,
     OneC,
     basic,
     configure,
-    fresh_settings_cache,
     lines_of,
     make_exchange_user,
 )

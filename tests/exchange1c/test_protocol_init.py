@@ -11,7 +11,6 @@ from exchange1c.models import ExchangeLock, ExchangeRun
 from tests.exchange1c.test_protocol_support import (
     OneC,
     configure,
-    fresh_settings_cache,  # noqa: F401 - autouse
     make_exchange_user,
 )
 

@@ -8,24 +8,10 @@ import io
 import zipfile
 from urllib.parse import urlencode
 
-import pytest
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Permission
-from django.core.cache import cache
 
 from exchange1c.models import ExchangeSettings
-
-
-@pytest.fixture(autouse=True)
-def fresh_settings_cache():
-    """ExchangeSettings.get_solo() caches the row; a rolled-back test must not leave it behind.
-
-    Autouse in every module that imports it (all exchange protocol tests do).
-    """
-    cache.clear()
-    yield
-    cache.clear()
-
 
 LOGIN = "onec"
 PASSWORD = "Obmen-1C-pass"
