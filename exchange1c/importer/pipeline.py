@@ -1,0 +1,367 @@
+"""One file through the two stages of an import, with every step's state in the ImportJob row.
+
+Stage 1 (`reading`) reads the whole file with the streaming reader and checks it; it counts
+what the file holds and copies the pictures it names into content-addressed media storage
+(invisible until a product row points at them). A malformed, truncated or hostile file
+fails here, before anything the shop shows has changed (PROTOCOL.md §3.4, STYLE.md Obmen 5).
+
+Stage 2 (`applying`) reads the file again and applies it in batches of one record type.
+Each batch is one transaction that also moves the job's position (`items_done`) and its
+counters, so a crash between batches resumes, by `CommerceMLReader(skip=items_done)`, to
+the same end state as an uninterrupted run: every write is an upsert keyed on 1C's Ид.
+
+Only the worker holding the job's `worker` token may write it: each checkpoint checks the
+token inside its transaction, so a worker that was presumed dead and replaced can never
+commit a batch twice.
+"""
+
+import copy
+import logging
+import shutil
+import time
+from pathlib import Path
+
+from django.conf import settings
+from django.db import OperationalError, connection, transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from catalog.services import group_paths_rebuild
+from exchange1c.commerceml.reader import CommerceMLReader
+from exchange1c.commerceml.records import (
+    KIND_CATALOG,
+    KIND_CLASSIFIER,
+    KIND_ORDERS,
+    OFFER_KINDS,
+    CommerceMLError,
+    GroupRecord,
+    OfferRecord,
+    PriceTypeRecord,
+    ProductRecord,
+    PropertyRecord,
+    UnitRecord,
+    WarehouseRecord,
+)
+from exchange1c.importer import apply
+from exchange1c.importer.backup import backup_database
+from exchange1c.importer.images import store_image
+from exchange1c.models import ExchangeSettings, ImportJob, StagedImage
+
+logger = logging.getLogger(__name__)
+
+BATCH_SIZE = 500
+#: Heartbeat interval while reading (stage 2 beats at every batch).
+HEARTBEAT_SECONDS = 1.0
+IMAGE_CHUNK = 200
+ITEM_TYPES = (ProductRecord, OfferRecord)
+ACCEPTED_KINDS = frozenset({KIND_CATALOG, KIND_CLASSIFIER, *OFFER_KINDS})
+
+State = ImportJob.State
+
+
+class JobLost(Exception):  # noqa: N818 - a state, not an error of the caller
+    """The job was taken over by another worker or dropped by `init`: stop without writing."""
+
+
+def jobs_root() -> Path:
+    """Where jobs keep their private copy of the file (the upload folder may be emptied by `init`)."""
+    configured = getattr(settings, "EXCHANGE_JOBS_ROOT", None)
+    return Path(configured) if configured else Path(settings.EXCHANGE_ROOT).parent / "exchange-jobs"
+
+
+def fingerprint(path: Path) -> str:
+    try:
+        stat = path.stat()
+    except OSError:
+        return ""
+    return f"{stat.st_size}:{stat.st_mtime_ns}"
+
+
+def create_job(*, run, mark: int | None, folder: Path, filename: str) -> ImportJob:
+    """A new job for `folder/filename`, with a private copy of the file (failed when it is missing).
+
+    `mark=None` gives the job a mark of its own: minus its pk, which no run id can equal.
+    """
+    source = Path(folder) / filename
+    job = ImportJob.objects.create(run=run, mark=mark or 0, filename=filename, folder=str(folder),
+                                   fingerprint=fingerprint(source))
+    if mark is None:
+        job.mark = -job.pk
+        job.save(update_fields=["mark"])
+    root = jobs_root()
+    root.mkdir(parents=True, exist_ok=True)
+    target = root / f"{job.pk}-{Path(filename).name}"
+    try:
+        shutil.copyfile(source, target)
+    except OSError as exc:
+        job.state = State.FAILED
+        job.error = _("The file %(file)s cannot be read: %(reason)s") % {
+            "file": filename, "reason": exc.strerror or exc}
+        job.finished_at = timezone.now()
+        job.save(update_fields=["state", "error", "finished_at"])
+        return job
+    job.work_path = str(target)
+    job.save(update_fields=["work_path"])
+    return job
+
+
+def _write(job: ImportJob, token: str, **fields) -> None:
+    """Update the job's row if this worker still owns it (else JobLost); heartbeats too."""
+    fields["heartbeat_at"] = timezone.now()
+    for attempt in range(50):
+        try:
+            rows = ImportJob.objects.filter(pk=job.pk, worker=token).update(**fields)
+            break
+        except OperationalError:
+            # SQLite's shared-cache (test) database says "table is locked" at once instead of
+            # waiting; a failed statement leaves an SQLite transaction usable, so try again.
+            if connection.vendor != "sqlite" or attempt == 49:
+                raise
+            time.sleep(0.02)
+    if not rows:
+        raise JobLost(job.pk)
+    for name, value in fields.items():
+        setattr(job, name, value)
+
+
+def cleanup(job: ImportJob) -> None:
+    """Drop what only a running job needs: its file copy and its staged pictures."""
+    if job.work_path:
+        Path(job.work_path).unlink(missing_ok=True)
+    StagedImage.objects.filter(job_id=job.pk).delete()
+
+
+def _fail(job: ImportJob, token: str, message: str) -> None:
+    _write(job, token, state=State.FAILED, error=message, finished_at=timezone.now(), stage="")
+    cleanup(job)
+
+
+def run_job(job_id: int, *, token: str, batch_size: int = BATCH_SIZE, on_batch=None) -> ImportJob:
+    """Take the job from wherever it stands to `done` or `failed`; returns the job.
+
+    `token` must be the job's `worker` (see worker.claim). `on_batch(job, batches)` is called
+    after each committed batch (tests use it to simulate a crash). Raises JobLost when
+    another worker took the job over; any other exception leaves the job where its last
+    committed batch put it, to be resumed.
+    """
+    if batch_size < 1:
+        raise ValueError("batch_size must be a positive integer")
+    job = ImportJob.objects.get(pk=job_id)
+    if job.is_finished:
+        return job
+    try:
+        if job.apply_started_at is None:
+            if not _read_stage(job, token):
+                return job
+        _apply_stage(job, token, batch_size, on_batch)
+    except (JobLost, OperationalError):
+        # Lost to another worker, or the database was unavailable: nothing about the file is
+        # wrong, so the job stays where its last batch left it and the next poll resumes it.
+        raise
+    except CommerceMLError as exc:
+        # Stage 2 re-reads a file stage 1 accepted; this only happens if the copy changed on disk.
+        _fail(job, token, _("%(reason)s (applied %(done)s of %(total)s products/offers; the rest was not)")
+              % {"reason": exc, "done": job.items_done, "total": job.items_total})
+    except Exception as exc:
+        logger.exception("import job %s failed", job.pk)
+        if job.apply_started_at is None:
+            _fail(job, token, _("Internal error while reading the file: %(error)s") % {"error": exc})
+        else:
+            _fail(job, token, _("Internal error after %(done)s of %(total)s products/offers were applied: "
+                                "%(error)s") % {"done": job.items_done, "total": job.items_total, "error": exc})
+    return job
+
+
+# --- stage 1 -----------------------------------------------------------------------------------
+
+
+def _read_stage(job: ImportJob, token: str) -> bool:
+    """Read and check the whole file; False when it failed (and the job says why)."""
+    _write(job, token, state=State.READING, items_total=0, groups_total=0)
+    if not job.work_path:
+        _fail(job, token, _("The file %(file)s was not uploaded.") % {"file": job.filename})
+        return False
+    try:
+        reader = CommerceMLReader(job.work_path)
+        info = reader.info
+        if info.kind == KIND_ORDERS:
+            raise CommerceMLError(_("this is an orders document (Документ), not a catalog, offers, prices or "
+                                    "rests file"), code="unknown_kind")
+        if info.kind not in ACCEPTED_KINDS:
+            raise CommerceMLError(_("unknown kind of file: %(kind)s") % {"kind": info.kind}, code="unknown_kind")
+        _write(job, token, kind=info.kind, schema_version=(info.schema_version or "")[:16],
+               changes_only=info.changes_only, classifier_changes_only=info.classifier_changes_only)
+        items = groups = 0
+        pending: list[str] = []
+        seen: set[str] = set()
+        beat = time.monotonic()
+        folder = Path(job.folder)
+        for record in reader:
+            if isinstance(record, ITEM_TYPES):
+                items += 1
+                if isinstance(record, ProductRecord) and record.images:
+                    for path, _caption in record.images:
+                        if path not in seen:
+                            seen.add(path)
+                            pending.append(path)
+                    if len(pending) >= IMAGE_CHUNK:
+                        _stage_images(job, folder, pending)
+                        pending = []
+            elif isinstance(record, GroupRecord):
+                groups += 1
+            if time.monotonic() - beat > HEARTBEAT_SECONDS:
+                _write(job, token, items_total=items, groups_total=groups)
+                beat = time.monotonic()
+        _stage_images(job, folder, pending)
+    except CommerceMLError as exc:
+        _fail(job, token, str(exc))
+        return False
+    warnings = [(_("line %(line)s: %(text)s") % {"line": w.line, "text": w.message}) if w.line else w.message
+                for w in reader.warnings[:100]]
+    _write(job, token, items_total=items, groups_total=groups, warnings=warnings,
+           warning_count=reader.warning_count)
+    return True
+
+
+def _stage_images(job: ImportJob, folder: Path, paths: list[str]) -> None:
+    if not paths:
+        return
+    done = set(StagedImage.objects.filter(job_id=job.pk, path__in=paths).values_list("path", flat=True))
+    rows = []
+    for path in paths:
+        if path in done:
+            continue
+        stored = store_image(folder, path)
+        rows.append(StagedImage(job_id=job.pk, path=path[:1000], content_hash=stored.content_hash, file=stored.file,
+                                width=stored.width, height=stored.height, problem=stored.problem[:500]))
+    StagedImage.objects.bulk_create(rows, ignore_conflicts=True)
+
+
+# --- stage 2 -----------------------------------------------------------------------------------
+
+
+def _backup_if_first(job: ImportJob, ctx: apply.Context, options: ExchangeSettings) -> None:
+    """Setting 3: back up before the first visible write of the exchange (not of every file)."""
+    if not options.backup_before_import:
+        return
+    if ImportJob.objects.filter(mark=job.mark, apply_started_at__isnull=False).exclude(pk=job.pk).exists():
+        return
+    path, note = backup_database(size_limit_mb=options.backup_size_limit_mb, keep=options.backup_keep)
+    if path is None:
+        logger.warning("backup before import (job %s): %s", job.pk, note)
+        ctx.warn(None, _("Backup before the import: %(note)s") % {"note": note})
+    else:
+        logger.info("backup before import (job %s): %s", job.pk, note)
+
+
+def _apply_stage(job: ImportJob, token: str, batch_size: int, on_batch) -> None:
+    options = ExchangeSettings.get_solo()
+    ctx = apply.Context(
+        job_id=job.pk, mark=job.mark, policy=options.product_policy, brand_property=options.brand_property or "",
+        created=job.created, updated=job.updated, unchanged=job.unchanged, deactivated=job.deactivated,
+        warnings=list(job.warnings or []), warning_count=job.warning_count,
+    )
+    if job.apply_started_at is None:
+        _backup_if_first(job, ctx, options)
+        # Set before the first write: from here on `init` must finish this file, never drop it.
+        _write(job, token, state=State.APPLYING, apply_started_at=timezone.now(),
+               warnings=ctx.warnings, warning_count=ctx.warning_count)
+    batches = 0
+    pending: list = []
+    pending_type = None
+    for record in CommerceMLReader(job.work_path, skip=job.items_done):
+        kind = type(record)
+        if kind not in ITEM_TYPES and job.classifier_done:
+            continue
+        if pending and (kind is not pending_type or len(pending) >= batch_size):
+            ctx = _flush(job, token, ctx, pending_type, pending)
+            batches += 1
+            if on_batch is not None:
+                on_batch(job, batches)
+            pending = []
+        pending.append(record)
+        pending_type = kind
+    if pending:
+        ctx = _flush(job, token, ctx, pending_type, pending)
+        batches += 1
+        if on_batch is not None:
+            on_batch(job, batches)
+    _finish(job, token, ctx, options)
+
+
+APPLIERS = {
+    UnitRecord: apply.apply_units,
+    GroupRecord: apply.apply_groups,
+    PropertyRecord: apply.apply_properties,
+    PriceTypeRecord: apply.apply_price_types,
+    WarehouseRecord: apply.apply_warehouses,
+    ProductRecord: apply.apply_products,
+    OfferRecord: apply.apply_offers,
+}
+
+
+def _flush(job: ImportJob, token: str, ctx: apply.Context, kind, records: list) -> apply.Context:
+    """Apply one batch and move the position, in one transaction; returns the updated context."""
+    items = len(records) if kind in ITEM_TYPES else 0
+    for attempt in range(5):
+        trial = copy.copy(ctx)
+        trial.warnings = list(ctx.warnings)
+        trial._warned = set(ctx._warned)
+        try:
+            with transaction.atomic():
+                _write(job, token)  # inside the transaction: only the owner commits
+                APPLIERS[kind](records, trial)
+                fields = {
+                    "items_done": job.items_done + items, "created": trial.created, "updated": trial.updated,
+                    "unchanged": trial.unchanged, "deactivated": trial.deactivated,
+                    "warnings": trial.warnings, "warning_count": trial.warning_count,
+                }
+                if items:
+                    fields["classifier_done"] = True
+                _write(job, token, **fields)
+            return trial
+        except OperationalError:
+            # SQLite under load: another writer held the lock past busy_timeout. The batch
+            # rolled back whole; try it again a few times before giving up.
+            if attempt == 4:
+                raise
+            time.sleep(0.5 * (attempt + 1))
+    return ctx
+
+
+def _finish(job: ImportJob, token: str, ctx: apply.Context, options: ExchangeSettings) -> None:
+    with transaction.atomic():
+        _write(job, token)
+        if job.groups_total:
+            group_paths_rebuild()
+        hidden = 0
+        if _classic_single_full_import(job) and options.missing_products == ExchangeSettings.MissingProducts.HIDE:
+            products, _groups = apply.hide_untouched(job.mark, groups=_hides_groups([job]))
+            hidden = products
+            ImportJob.objects.filter(mark=job.mark).update(finalized_at=timezone.now())
+        _write(job, token, state=State.DONE, finished_at=timezone.now(), stage="", hidden=hidden,
+               warnings=ctx.warnings, warning_count=ctx.warning_count)
+    cleanup(job)
+
+
+def _hides_groups(jobs) -> bool:
+    """Groups are hidden only when a full upload carried the whole classifier's groups."""
+    return any(j.groups_total and j.classifier_changes_only is not True for j in jobs)
+
+
+def _classic_single_full_import(job: ImportJob) -> bool:
+    """The 1C 7.7 / old UT case: they send neither deactivate nor complete (PROTOCOL.md §3.5).
+
+    Detected as: a full (not changes-only) catalog file named exactly `import.xml`, the only
+    catalog file of its exchange so far, in an exchange (run) not finalized yet. Hiding at its
+    end is safe for newer clients too: a later file of the same exchange re-activates what it
+    lists, and `finalize_run` does nothing for an exchange already handled.
+    """
+    if job.run_id is None or job.kind != KIND_CATALOG or job.changes_only is not False:
+        return False
+    if Path(job.filename.replace("\\", "/")).name.lower() != "import.xml":
+        return False
+    same_run = ImportJob.objects.filter(run_id=job.run_id)
+    if same_run.filter(finalized_at__isnull=False).exists():
+        return False
+    return not same_run.filter(kind=KIND_CATALOG).exclude(pk=job.pk).exists()
