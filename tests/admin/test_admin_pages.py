@@ -152,6 +152,7 @@ def test_product_page_uses_autocomplete_not_a_select_of_every_row(staff, shop):
 
 def test_product_changelist_queries_do_not_grow_with_rows(staff, shop):
     url = admin_url(Product, "changelist")
+    staff.get(url)  # one-time work (the exchange settings row the admin banner reads) is not per row
     with CaptureQueriesContext(connection) as few:
         assert staff.get(url).status_code == 200
     for n in range(15):
@@ -165,6 +166,7 @@ def test_product_changelist_queries_do_not_grow_with_rows(staff, shop):
 
 def test_order_changelist_queries_do_not_grow_with_rows(staff, shop):
     url = admin_url(Order, "changelist")
+    staff.get(url)  # one-time work (the exchange settings row the admin banner reads) is not per row
     with CaptureQueriesContext(connection) as few:
         assert staff.get(url).status_code == 200
     for _n in range(10):
