@@ -38,6 +38,16 @@ def _fresh_cache():
 
 
 @pytest.fixture(autouse=True)
+def _importer_threads_joined():
+    """No import worker thread outlives its test (it would write into the next test's data)."""
+    yield
+    from exchange1c.importer import worker
+
+    still = worker.join_all(timeout=120)
+    assert not still, f"import worker threads still running after the test: jobs {still}"
+
+
+@pytest.fixture(autouse=True)
 def _isolated_media(settings, tmp_path):
     """Each test writes media and exchange files into its own folder."""
     settings.MEDIA_ROOT = tmp_path / "media"

@@ -97,6 +97,20 @@ def running_thread(job_id: int) -> threading.Thread | None:
     return None
 
 
+def join_all(timeout: float = 60.0) -> list[int]:
+    """Wait for this process's worker threads to end; returns the jobs still running after `timeout`.
+
+    A worker that outlives the request (or the test) that started it keeps writing; the test
+    suite waits here after every test so one test's import never lands in the next one's data.
+    """
+    with _lock:
+        threads = list(_threads.items())
+    deadline = time.monotonic() + timeout
+    for _job_id, (thread, _token) in threads:
+        thread.join(max(0.0, deadline - time.monotonic()))
+    return [job_id for job_id, (thread, _token) in threads if thread.is_alive()]
+
+
 def run_now(job_id: int, *, batch_size: int = pipeline.BATCH_SIZE, on_batch=None) -> ImportJob:
     """Run the job to its end in this thread (synchronous imports); returns the job."""
     for attempt in range(5):

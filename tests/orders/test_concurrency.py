@@ -12,12 +12,6 @@ from orders.models import Cart, DeliveryMethod, Order, PaymentMethod
 from orders.services import cart_add, order_place
 from tests.factories import make_product
 
-pytestmark = pytest.mark.skipif(
-    connection.vendor != "postgresql",
-    reason="threads need separate connections to one database: the SQLite test DB is in memory",
-)
-
-
 @pytest.mark.django_db(transaction=True)
 def test_parallel_checkouts_get_distinct_numbers_and_do_not_oversell():
     variant = make_product(price="10", stock=3).variants.get()
