@@ -12,6 +12,7 @@ from orders.models import Cart, DeliveryMethod, Order, PaymentMethod
 from orders.services import cart_add, order_place
 from tests.factories import make_product
 
+
 @pytest.mark.django_db(transaction=True)
 def test_parallel_checkouts_get_distinct_numbers_and_do_not_oversell():
     variant = make_product(price="10", stock=3).variants.get()
