@@ -35,6 +35,20 @@ def slugs_for_new(model, names_by_key: dict) -> dict:
     return unique_slugs(names_by_key, taken)
 
 
+#: OKEI codes (and the short names 1C writes) of units goods are sold in fractions of:
+#: mass, volume, length, area. Pieces, packs and sets stay whole.
+FRACTIONAL_UNIT_CODES = frozenset({"163", "166", "168", "111", "112", "113", "004", "006", "018", "055", "008"})
+FRACTIONAL_UNIT_NAMES = frozenset({"г", "кг", "т", "мл", "л", "м3", "см", "м", "пог. м", "пог.м", "м2", "км",
+                                   "kg", "g", "l", "m", "m2", "m3"})
+
+
+def unit_is_fractional(*, code: str, name: str = "") -> bool:
+    """Whether goods in this unit may be sold in fractions (kg, l, m), by OKEI code or short name."""
+    code = (code or "").strip().lstrip("0").zfill(3)
+    name = (name or "").strip().lower().rstrip(".")
+    return code in FRACTIONAL_UNIT_CODES or name in FRACTIONAL_UNIT_NAMES
+
+
 def search_text_for(*parts: str) -> str:
     """The case-folded text SQLite searches (its LIKE folds ASCII only)."""
     return " ".join(p for p in parts if p).casefold()
@@ -220,6 +234,7 @@ group_slug_change.alters_data = True
 __all__ = [
     "chunked",
     "group_paths_rebuild",
+    "unit_is_fractional",
     "group_slug_change",
     "offer_summaries_refresh",
     "price_types_set_roles",

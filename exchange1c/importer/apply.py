@@ -35,7 +35,13 @@ from catalog.models import (
     Variant,
     Warehouse,
 )
-from catalog.services import offer_summaries_refresh, search_text_for, slugs_for_new, stock_set_from_1c
+from catalog.services import (
+    offer_summaries_refresh,
+    search_text_for,
+    slugs_for_new,
+    stock_set_from_1c,
+    unit_is_fractional,
+)
 from exchange1c.commerceml.records import (
     PRODUCT_SERVICE,
     PRODUCT_SET,
@@ -147,7 +153,7 @@ def apply_units(units, ctx: Context) -> dict:
         if not code:
             continue
         by_code[code] = (code, _cut(unit.name or unit.intl_abbr or code, 64), _cut(unit.full_name, 255),
-                         _cut(unit.intl_abbr, 16), False)
+                         _cut(unit.intl_abbr, 16), unit_is_fractional(code=code, name=unit.name))
     if not by_code:
         return {}
     existing = sb.select_map(T_UNIT, "code", by_code)

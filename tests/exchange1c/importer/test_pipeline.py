@@ -210,3 +210,13 @@ def test_offers_of_unknown_products_are_warnings(gen):
     ids = re.findall(r"<Предложение>\s*<Ид>([^<#]+)", (out / "offers.xml").read_text("utf-8"))
     assert ids[0] in "\n".join(answer.lines)
     assert not Price.objects.exists()
+
+
+def test_units_sold_by_weight_allow_fractions(gen):
+    from catalog.models import Unit
+
+    out = gen("units", "--products", 300)
+    run_files_now(out, ["import.xml", "offers.xml"])
+    units = dict(Unit.objects.values_list("code", "fractional"))
+    assert units.get("166") is True, units  # килограмм
+    assert units.get("796") is False, units  # штука
