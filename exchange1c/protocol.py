@@ -17,7 +17,7 @@ from pathlib import Path
 
 from django.db import transaction
 from django.db.models import F
-from django.http import HttpResponse
+from django.http import FileResponse, HttpResponse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -87,6 +87,9 @@ class Reply:
     #: `lines` then only says what the log records.
     body: bytes | None = None
     content_type: str = ""
+    #: A body streamed from an open file (the order query's XML), with its size.
+    body_file: object | None = None
+    body_size: int = 0
 
 
 def failure(*reasons: str, **kwargs) -> Reply:
@@ -413,6 +416,12 @@ def _sale_reply(body: bytes, content_type: str, *, run=None) -> Reply:
 
 def sale_exchange(call: Call, identity: auth.Identity) -> Reply:
     """query, success, info: answered by the order exchange as they are."""
+    if call.mode == "query":
+        from exchange1c.sale.query import sale_query_file
+
+        fh, size, content_type = sale_query_file(session_key=_session_key(identity), settings=call.cfg)
+        return Reply(["success", f"{content_type}, {size} B"], body_file=fh, body_size=size,
+                     content_type=content_type)
     body, content_type = _sale_handlers().handle(call.mode, params=call.request.GET.dict(),
                                                  session_key=_session_key(identity), settings=call.cfg)
     return _sale_reply(body, content_type)
@@ -530,13 +539,21 @@ def respond(call: Call, reply: Reply) -> HttpResponse:
         response = plain_response(lines, charset=charset, status=reply.http_status)
         exchange_log.set_bytes_out(entry, len(response.content))
     else:
-        if reply.body is not None:
+        if reply.body_file is not None:
+            # Streamed: the order query of 10k orders is tens of MB (memory stays flat).
+            response = FileResponse(reply.body_file, status=reply.http_status, content_type=reply.content_type)
+            response["Content-Length"] = str(reply.body_size)
+            response["Cache-Control"] = "no-store"
+            bytes_out = reply.body_size
+        elif reply.body is not None:
             response = HttpResponse(reply.body, status=reply.http_status, content_type=reply.content_type)
             response["Cache-Control"] = "no-store"
+            bytes_out = len(response.content)
         else:
             response = plain_response(reply.lines, charset=charset, status=reply.http_status)
+            bytes_out = len(response.content)
         exchange_log.write(lines=reply.lines, duration_ms=(time.monotonic() - call.started) * 1000,
-                           bytes_out=len(response.content), **entry_kwargs)
+                           bytes_out=bytes_out, **entry_kwargs)
     if reply.cookie:
         name, value = reply.cookie
         response.set_cookie(name, value, max_age=call.cfg.session_hours * 3600, httponly=True, samesite="Lax")
