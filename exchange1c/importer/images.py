@@ -26,6 +26,12 @@ logger = logging.getLogger(__name__)
 SIZES = (600, 200)
 #: A picture bigger than this is not read (a 1C upload of a raw scan, or a hostile file).
 MAX_BYTES = 50 * 1024 * 1024
+#: Nor one with more pixels than this (a small file can declare a 20000x20000 canvas).
+MAX_PIXELS = 40_000_000
+#: The formats a storefront shows, and the extension each is stored under. The extension
+#: comes from what Pillow found in the bytes, never from 1C's file name: a GIF with HTML
+#: appended, sent as "x.html", would otherwise be served as a page on the shop's domain.
+STORED_FORMATS = {"JPEG": "jpg", "PNG": "png", "GIF": "gif", "WEBP": "webp"}
 
 
 @dataclass(frozen=True)
@@ -71,11 +77,17 @@ def store_image(folder: Path, relative: str) -> StoredImage:
     try:
         with Image.open(BytesIO(data)) as probe:
             width, height = probe.size
+            image_format = probe.format
+            if width * height > MAX_PIXELS:
+                return StoredImage(problem=f"picture too large ({width}x{height} px)")
             probe.verify()
-    except (UnidentifiedImageError, OSError, ValueError, SyntaxError) as exc:
+    except (UnidentifiedImageError, OSError, ValueError, SyntaxError, Image.DecompressionBombError) as exc:
         return StoredImage(problem=f"not a readable picture ({exc.__class__.__name__})")
+    extension = STORED_FORMATS.get(image_format or "")
+    if extension is None:
+        return StoredImage(problem=f"unsupported picture format ({image_format})")
     digest = hashlib.sha256(data).hexdigest()
-    name = product_image_path(SimpleNamespace(content_hash=digest), source.name)
+    name = product_image_path(SimpleNamespace(content_hash=digest), f"picture.{extension}")
     if not default_storage.exists(name):
         saved = default_storage.save(name, ContentFile(data))
         if saved != name:

@@ -66,3 +66,53 @@ def test_picture_paths_cannot_leave_the_upload_folder(tmp_path, path):
 
 def test_windows_separators_are_accepted(tmp_path):
     assert safe_source(tmp_path, "import_files\\ab\\x.jpg") == (tmp_path / "import_files/ab/x.jpg").resolve()
+
+
+def _gif_bytes():
+    from io import BytesIO
+
+    from PIL import Image
+
+    out = BytesIO()
+    Image.new("RGB", (4, 4), "red").save(out, format="GIF")
+    return out.getvalue()
+
+
+def test_stored_extension_comes_from_the_bytes_not_from_1c_name(tmp_path):
+    """A GIF with HTML appended, named .html, must never be stored (and served) as a page."""
+    from exchange1c.importer.images import store_image
+
+    (tmp_path / "import_files").mkdir()
+    (tmp_path / "import_files" / "x.html").write_bytes(_gif_bytes() + b"<script>alert(document.domain)</script>")
+    stored = store_image(tmp_path, "import_files/x.html")
+    assert not stored.problem, stored
+    assert stored.file.endswith(".gif") and ".html" not in stored.file
+
+
+def test_pictures_declaring_huge_canvases_are_warnings_not_failures(tmp_path):
+    import struct
+    import zlib
+
+    from exchange1c.importer.images import store_image
+
+    # A valid PNG header declaring 20000x20000 pixels: a few bytes that would decode to 1.2 GB.
+    ihdr = struct.pack(">IIBBBBB", 20000, 20000, 8, 2, 0, 0, 0)
+    chunk = b"IHDR" + ihdr
+    png = b"\x89PNG\r\n\x1a\n" + struct.pack(">I", len(ihdr)) + chunk + struct.pack(">I", zlib.crc32(chunk))
+    (tmp_path / "big.png").write_bytes(png)
+    stored = store_image(tmp_path, "big.png")
+    assert stored.problem and not stored.file
+
+
+def test_formats_a_storefront_cannot_show_are_refused(tmp_path):
+    from io import BytesIO
+
+    from PIL import Image
+
+    from exchange1c.importer.images import store_image
+
+    out = BytesIO()
+    Image.new("RGB", (4, 4), "red").save(out, format="TIFF")
+    (tmp_path / "x.jpg").write_bytes(out.getvalue())
+    stored = store_image(tmp_path, "x.jpg")
+    assert "unsupported" in stored.problem and not stored.file
