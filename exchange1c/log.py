@@ -55,7 +55,7 @@ def write(
         method=_text(method, 8),
         filename=_text(filename, 500),
         status=status,
-        answer=_text("\n".join(lines), ANSWER_MAX_CHARS),
+        answer=_text("\n".join(redacted(lines, mode=mode)), ANSWER_MAX_CHARS),
         http_status=http_status,
         duration_ms=max(0, int(duration_ms)),
         bytes_in=bytes_in,
@@ -68,6 +68,17 @@ def write(
     if status == "failure":
         logger.info("exchange %s %s %s from %s: %s", kind, mode, filename, client_ip, " | ".join(lines[1:3]))
     return entry
+
+
+def redacted(lines: list[str], *, mode: str) -> list[str]:
+    """The answer without the live session token (checkauth's cookie value, `sessid=` lines).
+
+    Whoever reads the log must not be able to continue 1C's exchange session with it.
+    """
+    out = [("sessid=…" if line.startswith("sessid=") else line) for line in lines]
+    if mode == "checkauth" and out and out[0] == "success" and len(out) > 2:
+        out[2] = "…"
+    return out
 
 
 def _text(value: str, limit: int) -> str:

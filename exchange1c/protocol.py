@@ -12,6 +12,7 @@ import importlib
 import importlib.util
 import logging
 import time
+import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -105,6 +106,31 @@ def unknown_type(call: Call) -> Reply | None:
         return None
     return failure(_("Unknown exchange type type=%(type)s; this site knows: %(known)s.")
                    % {"type": call.kind or "—", "known": ", ".join(HANDLERS)})
+
+
+ALLOWED_METHODS = ("GET", "POST")
+
+
+def refused_request(call: Call) -> Reply | None:
+    """A `failure` for requests 1C never makes: other HTTP methods, and requests a browser script sent.
+
+    /exchange is exempt from CSRF because 1C sends no token; what protects it instead is
+    auth. But an allow-listed address (setting 10), debug mode or credentials a browser has
+    cached authenticate with no token either, so a page on any site could make a browser on
+    the shop's network POST a catalog. 1C's HTTP client sends no Origin and no Sec-Fetch-*
+    headers; browsers send them on every scripted request, and a CORS preflight is OPTIONS.
+    A navigation the user typed (Sec-Fetch-Site: none) stays possible, for checking the URL.
+    """
+    if call.method not in ALLOWED_METHODS:
+        return failure(_("HTTP method %(method)s is not used by the exchange: 1C sends GET and POST.")
+                       % {"method": call.method}, http_status=405)
+    headers = call.request.headers
+    site = (headers.get("Sec-Fetch-Site") or "").lower()
+    mode = (headers.get("Sec-Fetch-Mode") or "").lower()
+    if headers.get("Origin") or site in ("cross-site", "same-site") or mode in ("cors", "no-cors", "websocket"):
+        return failure(_("Requests sent by a web page are refused: only 1C talks to the exchange."),
+                       http_status=403)
+    return None
 
 
 def handle(call: Call, identity: auth.Identity) -> Reply:
@@ -427,18 +453,70 @@ def sale_exchange(call: Call, identity: auth.Identity) -> Reply:
     return _sale_reply(body, content_type)
 
 
+def _sale_unpack(call: Call, run: ExchangeRun, folder: Path) -> files.UnpackResult:
+    """Unpack the package's archives with the catalog's name checks and caps; the state is kept on the run."""
+    state = dict(run.unpack_state or {})
+    unpacked = files.unpack_step(
+        folder, state, deadline=call.deadline, max_bytes=call.cfg.zip_max_unpacked_mb * 1024 * 1024,
+        max_members=call.cfg.zip_max_members,
+    )
+    ExchangeRun.objects.filter(pk=run.pk).update(unpack_state=state, updated_at=timezone.now())
+    run.unpack_state = state
+    return unpacked
+
+
+def _sale_documents(folder: Path, path: Path | None) -> list[Path | None]:
+    """The order files an upload stands for: the XML files of a zip (already unpacked into
+    `folder`, PROTOCOL.md §4.4 "a zip is accepted"), else the upload itself."""
+    if path is None or not files.is_zip(path):
+        return [path]
+    with zipfile.ZipFile(path) as zf:
+        names = [info.filename for info in zf.infolist() if not info.is_dir()]
+    return [files.resolve_inside(folder, name) for name in names if name.casefold().endswith(".xml")]
+
+
+def _sale_apply(call: Call, identity: auth.Identity, *, mode: str, run: ExchangeRun, folder: Path,
+                path: Path | None, apply_now: bool = True) -> Reply:
+    """Hands the upload (or each XML file of an uploaded zip) to the order exchange; one answer."""
+    documents = _sale_documents(folder, path) if apply_now else [path]
+    if not documents:
+        return failure(_("The archive %(name)s holds no XML file.") % {"name": path.name}, run=run)
+    answers = []
+    for document in documents:
+        body, content_type = _sale_handlers().handle(
+            mode, params=call.request.GET.dict(), session_key=_session_key(identity), settings=call.cfg,
+            upload_path=document, apply_now=apply_now,
+        )
+        answers.append(_sale_reply(body, content_type, run=run))
+    if len(answers) == 1:
+        return answers[0]
+    status = "failure" if any(a.lines[0] != "success" for a in answers) else "success"
+    lines = [status]
+    for document, answer in zip(documents, answers, strict=True):
+        lines += [f"{document.name}: {answer.lines[0]}", *answer.lines[1:]]
+    body, content_type = _sale_handlers().text_answer(lines, call.cfg.reply_charset)
+    return _sale_reply(body, content_type, run=run)
+
+
 def sale_file(call: Call, identity: auth.Identity) -> Reply:
-    """Store the order-changes file like a catalog upload; clients without version= get it applied now."""
+    """Store the order-changes file like a catalog upload; clients without version= get it applied now
+    (a zip is unpacked first, as `import` would)."""
     stored = _store_upload(call, identity, take_lock=False)
     if stored.lines[0] != "success":
         return stored
     run = stored.run
-    target = files.resolve_inside(package_path(run), call.filename)
-    body, content_type = _sale_handlers().handle(
-        "file", params=call.request.GET.dict(), session_key=_session_key(identity), settings=call.cfg,
-        upload_path=target, apply_now=not run.client_version,
-    )
-    reply = _sale_reply(body, content_type, run=run)
+    folder = package_path(run)
+    target = files.resolve_inside(folder, call.filename)
+    apply_now = not run.client_version
+    if apply_now and files.is_zip(target):
+        unpacked = _sale_unpack(call, run, folder)
+        if unpacked.error:
+            return failure(unpacked.error, run=run, bytes_in=stored.bytes_in)
+        if not unpacked.done:
+            # No import poll follows for such a client: it has to be done in this call.
+            return failure(_("The archive %(name)s could not be unpacked within the step time (%(message)s).")
+                           % {"name": call.filename, "message": unpacked.message}, run=run, bytes_in=stored.bytes_in)
+    reply = _sale_apply(call, identity, mode="file", run=run, folder=folder, path=target, apply_now=apply_now)
     reply.bytes_in = stored.bytes_in
     return reply
 
@@ -448,12 +526,7 @@ def sale_import(call: Call, identity: auth.Identity) -> Reply:
     if run is None:
         return failure(_("No exchange was started: 1C must call mode=init and send the files before import."))
     folder = package_path(run)
-    state = dict(run.unpack_state or {})
-    unpacked = files.unpack_step(
-        folder, state, deadline=call.deadline, max_bytes=call.cfg.zip_max_unpacked_mb * 1024 * 1024,
-        max_members=call.cfg.zip_max_members,
-    )
-    ExchangeRun.objects.filter(pk=run.pk).update(unpack_state=state, updated_at=timezone.now())
+    unpacked = _sale_unpack(call, run, folder)
     if unpacked.error:
         return failure(unpacked.error, run=run)
     if not unpacked.done:
@@ -463,11 +536,7 @@ def sale_import(call: Call, identity: auth.Identity) -> Reply:
     except files.UnsafeName as exc:
         return failure(_("The file %(name)s was not uploaded: %(reason)s.") % {"name": call.filename, "reason": exc},
                        run=run)
-    body, content_type = _sale_handlers().handle(
-        "import", params=call.request.GET.dict(), session_key=_session_key(identity), settings=call.cfg,
-        upload_path=path if path.is_file() else None,
-    )
-    return _sale_reply(body, content_type, run=run)
+    return _sale_apply(call, identity, mode="import", run=run, folder=folder, path=path if path.is_file() else None)
 
 
 def importer():

@@ -19,7 +19,7 @@ def exchange(request):
     with translation.override(settings.LANGUAGE_CODE):
         call = protocol.Call.from_request(request)
         try:
-            reply = protocol.unknown_type(call)
+            reply = protocol.unknown_type(call) or protocol.refused_request(call)
             if reply is None:
                 identity = auth.authenticate(request, kind=call.kind, mode=call.mode, cfg=call.cfg)
                 reply = protocol.handle(call, identity)

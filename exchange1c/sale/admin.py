@@ -3,6 +3,7 @@
 Registered on import; the exchange app's admin module imports this one.
 """
 
+import hashlib
 import importlib
 
 from django import forms
@@ -18,6 +19,19 @@ from exchange1c.models.orders import (
     QueryRecord,
 )
 from orders.models import Order
+
+
+def session_ref(obj):
+    """A short, stable reference to the exchange session: never the token itself.
+
+    The token is a live credential for 1C's session; staff who read the history need only
+    tell sessions apart.
+    """
+    key = getattr(obj, "session_key", "") or ""
+    return hashlib.sha256(key.encode()).hexdigest()[:10] if key else ""
+
+
+session_ref.short_description = _("exchange session")
 
 
 class _ReadOnlyAdmin(admin.ModelAdmin):
@@ -69,7 +83,7 @@ class OneCValueMappingAdmin(admin.ModelAdmin):
 class OrderExchangeEventAdmin(_ReadOnlyAdmin):
     list_display = ["created", "order", "kind", "version", "summary", "filename"]
     list_filter = ["kind"]
-    search_fields = ["order__number", "order__onec_number", "filename", "session_key"]
+    search_fields = ["order__number", "order__onec_number", "filename"]
     date_hierarchy = "created"
     ordering = ["-created", "-pk"]
     list_select_related = ["order"]
@@ -87,9 +101,9 @@ class OrderExportAdmin(_ReadOnlyAdmin):
 
 @admin.register(QueryRecord)
 class QueryRecordAdmin(_ReadOnlyAdmin):
-    list_display = ["created", "order", "version", "session_key", "committed_at"]
+    list_display = ["created", "order", "version", session_ref, "committed_at"]
     list_filter = ["committed_at"]
-    search_fields = ["order__number", "session_key"]
+    search_fields = ["order__number"]
     date_hierarchy = "created"
     ordering = ["-created", "pk"]
     list_select_related = ["order"]
@@ -136,8 +150,12 @@ class OrderExchangeEventInline(_ReadOnlyOrderInline):
     """The order's exchange history, newest first: confirmed exports and 1C's changes."""
 
     model = OrderExchangeEvent
-    fields = ["created", "history_line", "filename", "session_key"]
+    fields = ["created", "history_line", "filename", "session"]
     readonly_fields = fields
+
+    @admin.display(description=_("exchange session"))
+    def session(self, obj):
+        return session_ref(obj)
     ordering = ["-created", "-pk"]
     verbose_name_plural = _("1C exchange history")
 

@@ -153,3 +153,34 @@ def test_exchange_user_command_refuses_weak_or_missing_passwords(monkeypatch):
     with pytest.raises(CommandError):
         call_command("exchange_user", "ut11", "--password-stdin", stdout=io.StringIO())
     assert not get_user_model().objects.filter(username="ut11").exists()
+
+
+@pytest.mark.parametrize("headers", [
+    {"HTTP_ORIGIN": "https://evil.example"},
+    {"HTTP_SEC_FETCH_SITE": "cross-site", "HTTP_SEC_FETCH_MODE": "no-cors"},
+    {"HTTP_SEC_FETCH_MODE": "cors"},
+])
+def test_requests_from_a_web_page_are_refused_even_for_listed_addresses(client, headers):
+    """A browser on an allow-listed network must not become a way to upload a catalog (CSRF)."""
+    configure(allowed_ips="127.0.0.1")
+    response = client.post("/exchange?type=catalog&mode=file&filename=import.xml", data=b"<x/>",
+                           content_type="application/octet-stream", REMOTE_ADDR="127.0.0.1", **headers)
+    assert lines_of(response)[0] == "failure" and response.status_code == 403
+    assert not ExchangeRun.objects.exists()
+    log = ExchangeLog.objects.get()
+    assert log.status == "failure"
+
+
+def test_a_typed_navigation_still_reaches_the_exchange(client):
+    configure(allowed_ips="127.0.0.1")
+    response = client.get("/exchange?type=catalog&mode=checkauth", REMOTE_ADDR="127.0.0.1",
+                          HTTP_SEC_FETCH_SITE="none", HTTP_SEC_FETCH_MODE="navigate")
+    assert lines_of(response)[0] == "success"
+
+
+@pytest.mark.parametrize("method", ["put", "delete", "options"])
+def test_methods_1c_never_uses_are_refused(client, method):
+    configure(allowed_ips="127.0.0.1")
+    response = getattr(client, method)("/exchange?type=catalog&mode=init", REMOTE_ADDR="127.0.0.1")
+    assert lines_of(response)[0] == "failure" and response.status_code == 405
+    assert not ExchangeRun.objects.exists()

@@ -125,3 +125,16 @@ def test_nul_bytes_in_login_or_session_are_just_refused(client):
     assert out[0] == "failure" and "Неверный логин или пароль" in out[1]
     out = lines_of(client.get("/exchange?type=catalog&mode=init&sessid=ab%00cd"))
     assert out[0] == "failure" and "неизвестная сессия" in out[1]
+
+
+def test_the_log_never_keeps_the_session_token(client):
+    from exchange1c.models import ExchangeLog
+
+    make_exchange_user()
+    c = OneC(client)
+    answer = c.checkauth()
+    token = answer[2]
+    c.init(version="2.08")
+    for entry in ExchangeLog.objects.all():
+        assert token not in entry.answer, entry.answer
+    assert "sessid=…" in ExchangeLog.objects.get(mode="checkauth").answer
