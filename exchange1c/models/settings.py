@@ -6,7 +6,6 @@ settings; the settings page edits them there.
 """
 
 from django.conf import settings as django_settings
-from django.core.cache import cache
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.utils.translation import gettext_lazy as _
@@ -14,7 +13,6 @@ from django.utils.translation import gettext_lazy as _
 __all__ = ["ExchangeSettings"]
 
 SINGLETON_PK = 1
-CACHE_KEY = "exchange1c.models.settings.ExchangeSettings"
 
 
 class ExchangeSettings(models.Model):
@@ -166,6 +164,12 @@ class ExchangeSettings(models.Model):
         help_text=_("When 1C sends an order back with other goods, quantities, prices or delivery cost, the "
                     "site's order takes them. Off: only 1C's number, dates, flags and status are applied."),
     )
+    create_unknown_orders = models.BooleanField(
+        _("Create orders 1C sends that the site does not know"), default=False,
+        help_text=_("Orders entered in 1C (phone orders) appear on the site. Lines are matched to the site's "
+                    "variants by the offer Ид (product#variant); unknown goods are kept as lines with their 1C "
+                    "name and no variant link. Off: such orders are skipped with a warning."),
+    )
     keep_days = models.PositiveSmallIntegerField(
         _("Keep exchange files and log, days"), default=14, validators=[MinValueValidator(1)],
         help_text=_("Older files and log rows are purged after the exchange."),
@@ -196,21 +200,18 @@ class ExchangeSettings(models.Model):
     def save(self, *args, **kwargs):
         self.pk = SINGLETON_PK
         super().save(*args, **kwargs)
-        cache.delete(CACHE_KEY)
-
-    def delete(self, *args, **kwargs):
-        cache.delete(CACHE_KEY)
-        return super().delete(*args, **kwargs)
 
     @classmethod
     def get_solo(cls):
-        """The settings row, created with defaults on first use; cached until saved."""
-        obj = cache.get(CACHE_KEY)
-        if obj is None:
-            obj, created = cls.objects.get_or_create(pk=SINGLETON_PK)
-            if created:
-                obj.set_default_statuses()
-            cache.set(CACHE_KEY, obj, 60)
+        """The settings row, created with defaults on first use.
+
+        Read from the database every time (one primary-key lookup), never from a
+        per-process cache: with several server processes, switching debug mode off or
+        removing an allowed address must take effect in all of them at once.
+        """
+        obj, created = cls.objects.get_or_create(pk=SINGLETON_PK)
+        if created:
+            obj.set_default_statuses()
         return obj
 
     def set_default_statuses(self):
