@@ -23,6 +23,7 @@ from lxml import etree
 
 __all__ = [
     "OrderChange",
+    "OrderChangeCounterparty",
     "OrderChangeLine",
     "OrderFileError",
     "norm",
@@ -49,6 +50,23 @@ class OrderChangeLine:
     total: Decimal | None
     is_service: bool
     discount: Decimal = Decimal("0")
+    unit: str = ""
+    unit_code: str = ""
+
+
+@dataclass
+class OrderChangeCounterparty:
+    """The buyer (`Контрагент` with `Роль` Покупатель, else the first one) as 1C sent it."""
+
+    id: str = ""
+    name: str = ""
+    full_name: str = ""
+    official_name: str = ""
+    inn: str = ""
+    kpp: str = ""
+    address: str = ""
+    email: str = ""
+    phone: str = ""
 
 
 @dataclass
@@ -66,6 +84,8 @@ class OrderChange:
     lines: list[OrderChangeLine] = field(default_factory=list)
     has_goods: bool = False
     errors: list[str] = field(default_factory=list)
+    counterparty: OrderChangeCounterparty | None = None
+    comment: str = ""
 
     def requisite(self, *names: str) -> str | None:
         """The first of `names` present (any spelling `norm` folds together), else None."""
@@ -142,6 +162,9 @@ def parse_datetime(value: str | None) -> datetime | None:
         return None
 
 
+MAX_ABS_NUMBER = Decimal("1e11")
+
+
 def _decimal(text: str, what: str, errors: list[str]) -> Decimal | None:
     if text == "":
         return None
@@ -153,7 +176,13 @@ def _decimal(text: str, what: str, errors: list[str]) -> Decimal | None:
     if not value.is_finite():
         errors.append(f"{what}: not a number ({text!r})")
         return None
-    return value
+    # The site's money and quantity columns hold 11 integer digits; a larger value from a
+    # hand-edited or hostile file would be stored unchecked by SQLite and break every page
+    # that reads the order back.
+    if abs(value) >= MAX_ABS_NUMBER:
+        errors.append(f"{what}: out of range ({text!r})")
+        return None
+    return value.quantize(Decimal("0.001")) if value.as_tuple().exponent < -3 else value
 
 
 def _requisites(el) -> dict[str, str]:
@@ -191,10 +220,46 @@ def _read_line(el, errors: list[str]) -> OrderChangeLine:
                 continue
             amount = _decimal(_text(d, "Сумма"), f"Товар {label}: Скидка", errors)
             discount += amount or Decimal("0")
+    unit_el = _child(el, "БазоваяЕдиница")
+    unit, unit_code = _text(el, "Единица"), ""
+    if unit_el is not None:
+        unit = "".join(unit_el.itertext()).strip() or unit or (unit_el.get("НаименованиеПолное") or "").strip()
+        unit_code = (unit_el.get("Код") or "").strip()
     return OrderChangeLine(
         id=ident, name=name, article=_text(el, "Артикул"), price=price, quantity=quantity, total=total,
-        is_service=ident == "ORDER_DELIVERY" or "услуга" in kinds, discount=discount,
+        is_service=ident == "ORDER_DELIVERY" or "услуга" in kinds, discount=discount, unit=unit, unit_code=unit_code,
     )
+
+
+def _read_counterparty(doc) -> OrderChangeCounterparty | None:
+    box = _child(doc, "Контрагенты")
+    parties = _children(box, "Контрагент") if box is not None else []
+    if not parties:
+        return None
+    el = next((p for p in parties if _text(p, "Роль").casefold() == "покупатель"), parties[0])
+    party = OrderChangeCounterparty(
+        id=_text(el, "Ид"), name=_text(el, "Наименование"), full_name=_text(el, "ПолноеНаименование"),
+        official_name=_text(el, "ОфициальноеНаименование"), inn=_text(el, "ИНН"), kpp=_text(el, "КПП"),
+    )
+    if not party.full_name:
+        party.full_name = " ".join(x for x in (_text(el, "Фамилия"), _text(el, "Имя"), _text(el, "Отчество")) if x)
+    for name in ("Адрес", "АдресРегистрации", "ЮридическийАдрес"):
+        address = _child(el, name)
+        if address is not None and _text(address, "Представление"):
+            party.address = _text(address, "Представление")
+            break
+    contacts = _child(el, "Контакты")
+    for contact in _children(contacts, "Контакт") if contacts is not None else []:
+        kind = (_text(contact, "Тип") or _text(contact, "КонтактВид")).casefold()
+        value = _text(contact, "Значение")
+        if not value:
+            continue
+        # "Почта" / "Электронная почта" is the e-mail; "Телефон…" any phone (the first one wins).
+        if ("почта" in kind or "mail" in kind) and not party.email:
+            party.email = value
+        elif ("телефон" in kind or "phone" in kind) and not party.phone:
+            party.phone = value
+    return party
 
 
 def _read_document(el) -> OrderChange:
@@ -212,6 +277,8 @@ def _read_document(el) -> OrderChange:
     if not change.id and not change.number:
         errors.append("neither Ид nor Номер: the order cannot be found")
     change.requisites = _requisites(el)
+    change.counterparty = _read_counterparty(el)
+    change.comment = _text(el, "Комментарий")
     goods = _child(el, "Товары")
     if goods is not None:
         change.has_goods = True

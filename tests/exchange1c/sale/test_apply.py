@@ -261,3 +261,16 @@ def test_commerceml_3_containers_are_read(sale_settings, tmp_path):
     order.refresh_from_db()
     assert status == "success" and order.onec_number == "K-3"
     assert OrderExport.objects.get(order=order).onec_posted is True
+
+
+def test_numbers_too_large_for_the_site_refuse_the_document(sale_settings, tmp_path):
+    """1e30 pieces for 1e40 would be stored unchecked by SQLite and break the orders admin."""
+    order = numbered("503")
+    path = write(tmp_path, cml(
+        document("503", goods=goods_line("x", "10", "1e30", "1e40"), requisites=[("Номер по 1С", "D-1")]),
+    ))
+    status, lines = sale_apply_file(path=path, settings=sale_settings)
+    assert "refused: 1" in lines[0], lines
+    assert any("out of range" in ln for ln in lines)
+    order.refresh_from_db()
+    assert order.onec_number == "" and order.total < 10**11
