@@ -75,7 +75,7 @@ class ExchangeSettingsAdmin(admin.ModelAdmin):
         (_("Import steps, answers and files"), {"fields": ["step_seconds", "reply_charset", "zip_max_unpacked_mb",
                                                           "zip_max_members", "keep_days"]}),
         (_("Order export"), {"fields": ["order_schema_version", "order_charset", "export_changed_orders",
-                                         "accept_order_line_changes"]}),
+                                         "accept_order_line_changes", "create_unknown_orders"]}),
     ]
     raw_id_fields = ["exchange_user"]
 

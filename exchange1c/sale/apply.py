@@ -3,8 +3,10 @@
 `sale_apply_file(path=…, settings=…)` reads the whole file first (a malformed file changes
 nothing), then applies each document in its own transaction: one bad document is reported
 and skipped, the others are applied. Orders are found by site `Ид` (public id), then by
-`Номер` (site number); unknown orders are skipped with a warning (creating them from 1C is
-not supported: "skip only").
+`Номер` (site number), then by 1C's number (`onec_number`, how an order created from 1C is
+found again when its 1C number was taken on the site). Unknown orders are skipped with a
+warning, or, with `settings.create_unknown_orders`, created (see `_create_order`) and then
+given the document's changes like any known order.
 
 What a document changes, compared with the order as it is (so applying a file twice
 changes nothing more):
@@ -29,9 +31,12 @@ import logging
 import re
 import uuid
 from dataclasses import dataclass, field
+from datetime import datetime, time
 from decimal import Decimal
 from pathlib import Path
 
+from django.core.exceptions import ValidationError
+from django.core.validators import validate_email
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -49,8 +54,8 @@ from exchange1c.commerceml.orders_reader import (
 )
 from exchange1c.models.orders import OneCValueMapping, OrderExchangeEvent, OrderExport
 from exchange1c.sale.query import export_statuses
-from orders.models import Order, OrderLine, OrderStatus, OrderStatusChange
-from orders.services import order_set_status
+from orders.models import DeliveryMethod, Order, OrderLine, OrderStatus, OrderStatusChange, PaymentMethod
+from orders.services import customer_get_or_create, customer_key, order_number_next, order_set_status
 
 __all__ = ["ApplyResult", "sale_apply_file", "sale_apply_changes"]
 
@@ -67,6 +72,7 @@ class ApplyResult:
     unchanged: int = 0
     skipped: int = 0
     unknown: int = 0
+    created: int = 0
     warnings: list[str] = field(default_factory=list)
 
     def warn(self, text: str) -> None:
@@ -79,6 +85,8 @@ class ApplyResult:
             % {"changed": self.changed, "unchanged": self.unchanged, "unknown": self.unknown,
                "skipped": self.skipped}
         ]
+        if self.created:
+            out.append(_("Orders created from 1C: %(created)s") % {"created": self.created})
         out.extend(self.warnings[:MAX_WARNING_LINES])
         if len(self.warnings) > MAX_WARNING_LINES:
             out.append(_("… and %(n)s more warnings") % {"n": len(self.warnings) - MAX_WARNING_LINES})
@@ -106,6 +114,9 @@ def _find_order(change: OrderChange) -> Order | None:
             order = Order.objects.filter(number=number).first()
             if order is not None:
                 return order
+    if change.number:
+        # 1C's own number: an order created from 1C whose number was taken on the site.
+        return Order.objects.filter(onec_number=change.number[:64]).order_by("pk").first()
     return None
 
 
@@ -340,6 +351,164 @@ def _apply_one(order_pk: int, change: OrderChange, *, settings, statuses: _Statu
         return True
 
 
+# --- orders entered in 1C ---------------------------------------------------------------
+
+_CURRENCIES = {"руб": "RUB", "руб.": "RUB", "rur": "RUB", "643": "RUB", "грн": "UAH", "980": "UAH",
+               "тенге": "KZT", "тг": "KZT", "398": "KZT", "byn": "BYN", "933": "BYN", "$": "USD", "840": "USD",
+               "€": "EUR", "978": "EUR"}
+
+
+class _Refused(Exception):
+    """A document that cannot become an order; str() is the warning's reason."""
+
+
+def _currency(text: str) -> str:
+    code = text.strip()
+    if code.casefold() in _CURRENCIES:
+        return _CURRENCIES[code.casefold()]
+    if len(code) == 3 and code.isascii() and code.isalpha():
+        return code.upper()
+    return Order._meta.get_field("currency").default
+
+
+def _method(model, kind: str, name: str | None):
+    """The payment or delivery method 1C names (the admin's mapping first, then the site's name)."""
+    if not name or not name.strip():
+        return None
+    key = norm(name)
+    for m in OneCValueMapping.objects.filter(kind=kind).select_related("payment_method", "delivery_method"):
+        if (m.onec_name and norm(m.onec_name) == key) or (m.onec_id and m.onec_id.strip().casefold() == key):
+            return m.target
+    return next((x for x in model.objects.all() if norm(x.name) == key or x.code.casefold() == key), None)
+
+
+def _email(text: str) -> str:
+    text = text.strip()
+    try:
+        validate_email(text)
+    except ValidationError:
+        return ""
+    return text[:254]
+
+
+def _creation_status(change: OrderChange, *, settings, statuses: _StatusMap) -> OrderStatus:
+    """1C's status through the mapping, else setting 6; never setting 4, which would send the
+    order back to 1C as a new one."""
+    export_status, after = export_statuses(settings)
+    target = statuses.find(change.requisite("Статуса заказа ИД", "Статус заказа ИД", "ИД статуса заказа"),
+                           change.requisite("Статус заказа"))
+    for status in (target, after):
+        if status is not None and (export_status is None or status.pk != export_status.pk):
+            return status
+    fallback = OrderStatus.objects.filter(is_cancelled=False).order_by("position", "pk")
+    if export_status is not None:
+        fallback = fallback.exclude(pk=export_status.pk)
+    status = fallback.first()
+    if status is None:
+        raise _Refused(_("the site has no order status other than the export status (setting 4)"))
+    return status
+
+
+def _create_order(change: OrderChange, *, settings, statuses: _StatusMap, filename: str) -> Order:
+    """Creates the order 1C sent and the site does not know; call inside atomic().
+
+    Number: 1C's `Номер` when free on the site, else the site's next number (1C's stays in
+    onec_number, where `_find_order` looks). public_id: the document's Ид when it is a UUID, so
+    the next exchange finds the same order. Lines are snapshots; a line is linked to the
+    variant whose external_id is its offer Ид. No stock is reserved: 1C counts its own orders.
+    The order is at version 1 and marked exported at it, so `query` does not send it back.
+    """
+    goods = [ln for ln in change.lines if not _is_delivery(ln)]
+    delivery = [ln for ln in change.lines if _is_delivery(ln)]
+    if any(ln.quantity is None or ln.price is None for ln in goods):
+        raise _Refused(_("a line has no price or quantity"))
+    goods = [ln for ln in goods if ln.quantity > 0]
+    if not goods:
+        raise _Refused(_("no goods with a quantity"))
+    now = timezone.now()
+    status = _creation_status(change, settings=settings, statuses=statuses)
+    onec_number = change.number.strip()[:64]
+    number = onec_number
+    if not number or len(number) > Order._meta.get_field("number").max_length or \
+            Order.objects.filter(number=number).exists():
+        number = order_number_next()
+    try:
+        public_id = uuid.UUID(change.id)
+    except ValueError:
+        public_id = None
+    if public_id is None or Order.objects.filter(public_id=public_id).exists():
+        public_id = uuid.uuid4()
+
+    party = change.counterparty
+    name = email = phone = address = company = inn = kpp = ""
+    if party is not None:
+        name = party.full_name or party.name or party.official_name
+        email, phone, address = _email(party.email), party.phone.strip()[:32], party.address
+        inn, kpp = party.inn.strip()[:12], party.kpp.strip()[:9]
+        if inn or party.official_name:
+            company = party.official_name or party.name or party.full_name
+    customer = None
+    if customer_key(email=email, phone=phone):
+        customer = customer_get_or_create(name=name[:255], email=email, phone=phone)
+
+    payment_name = change.requisite("Метод оплаты") or ""
+    delivery_name = change.requisite("Способ доставки") or ""
+    delivery_price = sum(((ln.total if ln.total is not None else ln.price or Decimal("0")) for ln in delivery),
+                         Decimal("0"))
+    rows = []
+    for ln in goods:
+        total = ln.total if ln.total is not None else (ln.price * ln.quantity).quantize(Decimal("0.01"))
+        rows.append((ln, total))
+    goods_total = sum((total for _ln, total in rows), Decimal("0"))
+    order = Order.objects.create(
+        number=number, public_id=public_id, customer=customer, customer_name=name[:255], email=email, phone=phone,
+        address=address, company_name=company[:255], inn=inn, kpp=kpp,
+        delivery_method=_method(DeliveryMethod, OneCValueMapping.Kind.DELIVERY, delivery_name),
+        delivery_name=(delivery_name or (delivery[0].name if delivery else ""))[:255], delivery_price=delivery_price,
+        payment_method=_method(PaymentMethod, OneCValueMapping.Kind.PAYMENT, payment_name),
+        payment_name=payment_name[:255], status=status, status_changed_at=now, is_cancelled=status.is_cancelled,
+        is_paid=status.marks_paid, paid_at=now if status.marks_paid else None,
+        is_shipped=status.marks_shipped, shipped_at=now if status.marks_shipped else None,
+        onec_number=onec_number,
+        onec_date=_aware(datetime.combine(change.date, time())) if change.date else None,
+        currency=_currency(change.currency), goods_total=goods_total,
+        discount_total=sum((ln.discount for ln, _t in rows), Decimal("0")),
+        total=change.total if change.total is not None else goods_total + delivery_price,
+        comment=change.comment,
+    )
+    variants = {v.external_id: v for v in Variant.objects.filter(
+        external_id__in=[ln.id for ln, _t in rows if ln.id]).select_related("product__unit")}
+    OrderLine.objects.bulk_create([
+        OrderLine(
+            order=order, variant=variants.get(ln.id), offer_external_id=ln.id[:255],
+            name=(ln.name or (str(variants[ln.id]) if ln.id in variants else "") or ln.id or "?")[:1000],
+            article=(ln.article or (variants[ln.id].article if ln.id in variants else ""))[:255],
+            unit=(ln.unit or _variant_unit(variants.get(ln.id), "name"))[:64],
+            unit_code=(ln.unit_code or _variant_unit(variants.get(ln.id), "code"))[:32],
+            price=ln.price, quantity=ln.quantity, discount=ln.discount, total=total,
+        )
+        for ln, total in rows
+    ])
+    OrderStatusChange.objects.create(order=order, to_status=status, source=OrderStatusChange.Source.EXCHANGE,
+                                     note=_("Created from 1C"))
+    OrderExport.objects.create(order=order, exported_version=order.version, exported_at=now, changed_by_1c_at=now)
+    OrderExchangeEvent.objects.create(
+        order=order, kind=OrderExchangeEvent.Kind.CHANGED_BY_1C, version=order.version, filename=filename,
+        summary=str(_("created from 1C")),
+        details={"created": ["", number], "onec_number": ["", onec_number], "lines": [
+            "", "; ".join(f"{ln.id or ln.name} × {ln.quantity} = {total}" for ln, total in rows)]},
+        created=now,
+    )
+    logger.info("order %s created from 1C's %s (%s lines)", number, change.label, len(rows))
+    return order
+
+
+def _variant_unit(variant, attr: str) -> str:
+    if variant is None or variant.product.unit_id is None:
+        return ""
+    return getattr(variant.product.unit, attr) or ""
+
+
 def sale_apply_changes(changes: list[OrderChange], *, settings, filename: str = "") -> ApplyResult:
     """Applies already-read documents (see module doc); never raises for one bad document."""
     result = ApplyResult()
@@ -356,6 +525,27 @@ def sale_apply_changes(changes: list[OrderChange], *, settings, filename: str = 
                         % {"doc": change.label, "op": change.operation})
             continue
         order = _find_order(change)
+        if order is None and getattr(settings, "create_unknown_orders", False):
+            try:
+                # Created and given the document's flags together, or not at all.
+                with transaction.atomic():
+                    order = _create_order(change, settings=settings, statuses=statuses, filename=filename)
+                    _apply_one(order.pk, change, settings=settings, statuses=statuses, filename=filename,
+                               result=result)
+            except _Refused as e:
+                result.skipped += 1
+                result.warn(_("Order %(doc)s is not on the site and was not created: %(reason)s")
+                            % {"doc": change.label, "reason": e})
+                continue
+            except Exception as e:  # noqa: BLE001 - one bad document must not stop the others (PROTOCOL.md §4.4)
+                logger.exception("order %s: creating it from 1C's document failed", change.label)
+                result.skipped += 1
+                result.warn(_("Order %(doc)s is not on the site and was not created: %(reason)s")
+                            % {"doc": change.label, "reason": e})
+                continue
+            result.created += 1
+            result.warn(_("Order %(doc)s created from 1C as %(order)s") % {"doc": change.label, "order": order.number})
+            continue
         if order is None:
             result.unknown += 1
             result.warn(_("Order %(doc)s is not on the site: skipped") % {"doc": change.label})
