@@ -150,6 +150,8 @@ def _roll_back(target: Path, existed: bool, previous: int) -> None:
 # --- zip -----------------------------------------------------------------------------------
 
 ZIP_STATE_DONE = "done"
+#: The key of the unpack state listing the top-level files archives produced.
+UNPACKED_KEY = "_unpacked"
 
 
 @dataclass
@@ -183,7 +185,11 @@ def unpack_step(folder: Path, state: dict, *, deadline: float, max_bytes: int, m
     upload name, and the declared sizes and member count are capped before anything is
     written (zipfile stops reading a member at its declared size, so a bomb cannot lie).
     """
-    archives = archives_in(folder)
+    # Only what 1C uploaded is unpacked: an archive that came out of an archive is a file
+    # like any other, or a nested zip bomb would multiply past the size cap at every level.
+    # The cap counts all archives of the package together, for the same reason.
+    unpacked_members = set(state.get(UNPACKED_KEY, []))
+    archives = [a for a in archives_in(folder) if a.name not in unpacked_members]
     for archive in archives:
         size = archive.stat().st_size
         entry = state.get(archive.name)
@@ -196,11 +202,16 @@ def unpack_step(folder: Path, state: dict, *, deadline: float, max_bytes: int, m
             with zipfile.ZipFile(archive) as zf:
                 members = zf.infolist()
                 if entry["next"] == 0:
-                    problem = check_members(folder, archive.name, members, max_bytes=max_bytes,
-                                            max_members=max_members)
+                    spent = sum(e.get("bytes", 0) for name, e in state.items()
+                                if name != archive.name and isinstance(e, dict))
+                    problem = check_members(folder, archive.name, members, max_bytes=max_bytes - spent,
+                                            max_members=max_members, limit_bytes=max_bytes)
                     if problem:
                         state.pop(archive.name, None)
                         return UnpackResult(done=False, error=problem)
+                    entry["bytes"] = sum(info.file_size for info in members)
+                    top_level = [info.filename for info in members if "/" not in info.filename.strip("/")]
+                    state[UNPACKED_KEY] = sorted(unpacked_members | set(top_level))
                 total = len(members)
                 while entry["next"] < total:
                     info = members[entry["next"]]
@@ -223,8 +234,13 @@ def unpack_step(folder: Path, state: dict, *, deadline: float, max_bytes: int, m
     return UnpackResult(done=True)
 
 
-def check_members(folder: Path, archive: str, members, *, max_bytes: int, max_members: int) -> str:
-    """Why the archive may not be unpacked ("" when it may)."""
+def check_members(folder: Path, archive: str, members, *, max_bytes: int, max_members: int,
+                  limit_bytes: int | None = None) -> str:
+    """Why the archive may not be unpacked ("" when it may).
+
+    `max_bytes` is what this archive may still unpack to; `limit_bytes` the package's whole
+    cap, named in the message.
+    """
     if len(members) > max_members:
         return _("archive %(archive)s holds %(count)s files, more than the limit of %(limit)s") % {
             "archive": archive, "count": len(members), "limit": max_members}
@@ -237,7 +253,7 @@ def check_members(folder: Path, archive: str, members, *, max_bytes: int, max_me
         total += info.file_size
         if total > max_bytes:
             return _("archive %(archive)s unpacks to more than %(limit)s MB (setting: largest unpacked archive)") % {
-                "archive": archive, "limit": max_bytes // (1024 * 1024)}
+                "archive": archive, "limit": (limit_bytes or max_bytes) // (1024 * 1024)}
     return ""
 
 

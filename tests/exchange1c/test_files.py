@@ -151,6 +151,29 @@ def test_zip_bomb_is_capped(onec, settings):
     assert all_files(package(settings)) == ["v8_bomb.zip"]
 
 
+def test_archives_inside_archives_stay_packed(onec, settings):
+    """A nested zip bomb: each level under the cap, the whole far above it."""
+    configure(zip_max_unpacked_mb=1)
+    inner = io.BytesIO()
+    with zipfile.ZipFile(inner, "w", zipfile.ZIP_DEFLATED) as zf:
+        zf.writestr("import.xml", b"\0" * (800 * 1024))
+    outer = zip_bytes({"import.xml": b"<a/>", "inner1.zip": inner.getvalue(), "inner2.zip": inner.getvalue()})
+    assert onec.upload("v8_nest.zip", outer) == ["success"]
+    onec.import_("import.xml")
+    folder = package(settings)
+    assert (folder / "import.xml").read_bytes() == b"<a/>"  # the outer archive's own member, never overwritten
+    assert sorted(all_files(folder)) == ["import.xml", "inner1.zip", "inner2.zip", "v8_nest.zip"]
+
+
+def test_the_size_cap_counts_all_archives_of_a_package(onec, settings):
+    configure(zip_max_unpacked_mb=1)
+    half = b"x" * (600 * 1024)
+    assert onec.upload("a.zip", zip_bytes({"a.xml": half})) == ["success"]
+    assert onec.upload("b.zip", zip_bytes({"b.xml": half})) == ["success"]
+    out = onec.import_("a.xml")
+    assert out[0] == "failure" and "1 МБ" in out[1]
+
+
 def test_zip_member_count_is_capped(onec, settings):
     configure(zip_max_members=3)
     onec.upload("v8_many.zip", zip_bytes({f"f{i}.xml": b"<a/>" for i in range(4)}))
