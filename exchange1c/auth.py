@@ -208,7 +208,7 @@ def _check_password(request, ip: str, login: str, password: str, *, checkauth: b
     user = django_authenticate(request, username=login, password=password)
     if user is None:
         raise Denied([_("Wrong login or password for the exchange with 1C (login %(login)s).") % {"login": login}],
-                     http_status=status, auth_failed=True)
+                     http_status=status, auth_failed=True, challenge=checkauth)
     if not may_exchange(user):
         raise Denied([_("User %(login)s may not exchange with 1C: give it the permission \"Can exchange data with "
                         "1C\" or run manage.py exchange_user.") % {"login": login}],

@@ -13,6 +13,7 @@ import os
 import re
 import shutil
 import time
+import unicodedata
 import zipfile
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
@@ -25,6 +26,10 @@ CHUNK = 256 * 1024
 #: a multipart-happy proxy, a limit lowered between init and file) before a body is refused.
 BODY_SLACK = 64 * 1024
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+#: Unicode format and separator characters (bidi overrides, zero-width joiners, line and
+#: paragraph separators): a name like "a/\u202egpj.exe" would show in the admin as
+#: "a/exe.jpg". No 1C file name needs them.
+_INVISIBLE_CATEGORIES = frozenset({"Cf", "Zl", "Zp", "Cc", "Cs", "Co", "Cn"})
 _DRIVE = re.compile(r"^[A-Za-z]:")
 
 
@@ -48,7 +53,7 @@ def safe_name(name: str) -> PurePosixPath:
     """
     if name is None or not name.strip():
         raise UnsafeName(_("no file name given"))
-    if _CONTROL.search(name):
+    if _CONTROL.search(name) or any(unicodedata.category(ch) in _INVISIBLE_CATEGORIES for ch in name):
         raise UnsafeName(_("file name %(name)r contains control characters") % {"name": name})
     normal = name.replace("\\", "/")
     if normal.startswith("/") or _DRIVE.match(normal):
@@ -102,7 +107,15 @@ def append_upload(target: Path, stream, *, content_length: int | None, max_bytes
             _("the piece is %(size)s bytes, more than the limit of %(limit)s bytes (setting 2)")
             % {"size": content_length, "limit": max_bytes}
         )
-    target.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        target.parent.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        # e.g. "a/b" was uploaded as a file and now "a/b/c" wants it as a folder.
+        raise UploadError(_("the file could not be written (%(error)s); nothing of this piece was kept")
+                          % {"error": exc.strerror or exc}) from exc
+    if target.is_dir():
+        raise UploadError(_("the file could not be written (%(error)s); nothing of this piece was kept")
+                          % {"error": "is a folder"})
     existed = target.exists()
     previous = target.stat().st_size if existed else 0
     written = 0

@@ -315,9 +315,11 @@ def body_stream(request):
     raw_length = (meta.get("CONTENT_LENGTH") or "").strip()
     if raw_length:
         try:
-            return request, max(0, int(raw_length))
+            length = int(raw_length)
         except ValueError:
             return None, None
+        # A negative length is no length at all: refused, not taken for an empty fragment.
+        return (request, length) if length >= 0 else (None, None)
     if "chunked" in (meta.get("HTTP_TRANSFER_ENCODING") or "").lower():
         if meta.get("wsgi.input_terminated") and meta.get("wsgi.input") is not None:
             return meta["wsgi.input"], None
@@ -625,7 +627,8 @@ def respond(call: Call, reply: Reply) -> HttpResponse:
                            bytes_out=bytes_out, **entry_kwargs)
     if reply.cookie:
         name, value = reply.cookie
-        response.set_cookie(name, value, max_age=call.cfg.session_hours * 3600, httponly=True, samesite="Lax")
+        response.set_cookie(name, value, max_age=call.cfg.session_hours * 3600, httponly=True, samesite="Lax",
+                            secure=call.request.is_secure())
     if reply.challenge:
         response["WWW-Authenticate"] = 'Basic realm="1C exchange", charset="UTF-8"'
     return response

@@ -262,3 +262,21 @@ def test_exchange_root_inside_media_is_reported(settings):
     assert exchange_root(None) == []
     settings.EXCHANGE_ROOT = settings.MEDIA_ROOT / "exchange"
     assert [e.id for e in exchange_root(None)] == ["exchange1c.E001"]
+
+
+@pytest.mark.parametrize("name", ["a/\u202egpj.exe", "x\u200b.xml", "a\u2028b.xml"])
+def test_invisible_and_bidi_characters_in_names_are_refused(name):
+    with pytest.raises(files.UnsafeName):
+        files.safe_name(name)
+
+
+def test_a_file_where_a_folder_is_needed_is_a_clean_failure(onec, settings):
+    assert onec.upload("a/b", b"x") == ["success"]
+    out = onec.upload("a/b/c", b"y")
+    assert out[0] == "failure" and "Внутренняя ошибка" not in " ".join(out)
+
+
+def test_negative_content_length_is_refused(onec, settings):
+    response = onec.client.post(onec.url_for("file", filename="import.xml"), data=b"",
+                                content_type="application/octet-stream", CONTENT_LENGTH="-5")
+    assert lines_of(response)[0] == "failure"

@@ -68,6 +68,7 @@ def test_wrong_password_is_told_apart_from_missing_credentials(client):
     assert "не дошли до сайта" in missing_text[1]
     assert "Authorization" in " ".join(missing_text)
     assert missing["WWW-Authenticate"].startswith("Basic")
+    assert wrong["WWW-Authenticate"].startswith("Basic")  # a 401 always says how to authenticate
     assert not ExchangeSession.objects.exists()
     failed = ExchangeLog.objects.get(auth_failed=True)
     assert failed.status == "failure" and "nope" not in failed.answer
@@ -138,3 +139,13 @@ def test_the_log_never_keeps_the_session_token(client):
     for entry in ExchangeLog.objects.all():
         assert token not in entry.answer, entry.answer
     assert "sessid=…" in ExchangeLog.objects.get(mode="checkauth").answer
+
+
+def test_session_cookie_is_secure_over_https(client):
+    make_exchange_user()
+    plain = client.get("/exchange?type=catalog&mode=checkauth", **basic())
+    secure = client.get("/exchange?type=catalog&mode=checkauth", secure=True, **basic())
+    from exchange1c.auth import COOKIE_NAME
+
+    assert not plain.cookies[COOKIE_NAME]["secure"]
+    assert secure.cookies[COOKIE_NAME]["secure"]
