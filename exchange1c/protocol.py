@@ -332,6 +332,35 @@ def _note_failure(run: ExchangeRun, reason: str) -> None:
     ExchangeRun.objects.filter(pk=run.pk).update(error_count=F("error_count") + 1, last_error=reason)
 
 
+def _unpack(call: Call, run: ExchangeRun, folder: Path) -> files.UnpackResult:
+    """A step of unpacking the package's archives (name checks and caps); the state is kept on the run."""
+    state = dict(run.unpack_state or {})
+    unpacked = files.unpack_step(
+        folder, state, deadline=call.deadline, max_bytes=call.cfg.zip_max_unpacked_mb * 1024 * 1024,
+        max_members=call.cfg.zip_max_members,
+    )
+    ExchangeRun.objects.filter(pk=run.pk).update(unpack_state=state, updated_at=timezone.now())
+    run.unpack_state = state
+    return unpacked
+
+
+def _unpacked_file(call: Call, run: ExchangeRun, folder: Path) -> tuple[Reply | None, Path | None]:
+    """Unpack (a step), then the uploaded file `import` names: (a reply to answer instead, or the path).
+
+    The path may not exist: the catalog refuses that, the order exchange answers it its own way.
+    """
+    unpacked = _unpack(call, run, folder)
+    if unpacked.error:
+        return failure(unpacked.error, run=run), None
+    if not unpacked.done:
+        return Reply(["progress", unpacked.message], run=run), None
+    try:
+        return None, files.resolve_inside(folder, call.filename)
+    except files.UnsafeName as exc:
+        return failure(_("The file %(name)s was not uploaded: %(reason)s.") % {"name": call.filename, "reason": exc},
+                       run=run), None
+
+
 def catalog_import(call: Call, identity: auth.Identity) -> Reply:
     """One poll: finish an interrupted apply, unpack, then a step of the named file (PROTOCOL.md §3.4)."""
     run = current_run(identity, call.kind)
@@ -349,21 +378,9 @@ def catalog_import(call: Call, identity: auth.Identity) -> Reply:
         return Reply(["progress", _("An interrupted import of an earlier exchange was finished."), *pending.lines],
                      run=run)
     folder = package_path(run)
-    state = dict(run.unpack_state or {})
-    unpacked = files.unpack_step(
-        folder, state, deadline=call.deadline, max_bytes=call.cfg.zip_max_unpacked_mb * 1024 * 1024,
-        max_members=call.cfg.zip_max_members,
-    )
-    ExchangeRun.objects.filter(pk=run.pk).update(unpack_state=state, updated_at=timezone.now())
-    if unpacked.error:
-        return failure(unpacked.error, run=run)
-    if not unpacked.done:
-        return Reply(["progress", unpacked.message], run=run)
-    try:
-        path = files.resolve_inside(folder, call.filename)
-    except files.UnsafeName as exc:
-        return failure(_("The file %(name)s was not uploaded: %(reason)s.") % {"name": call.filename, "reason": exc},
-                       run=run)
+    refusal, path = _unpacked_file(call, run, folder)
+    if refusal is not None:
+        return refusal
     if not path.is_file():
         return failure(_("The file %(name)s was not uploaded in this exchange.") % {"name": call.filename}, run=run)
     relative = path.relative_to(folder.resolve()).as_posix()
@@ -455,18 +472,6 @@ def sale_exchange(call: Call, identity: auth.Identity) -> Reply:
     return _sale_reply(body, content_type)
 
 
-def _sale_unpack(call: Call, run: ExchangeRun, folder: Path) -> files.UnpackResult:
-    """Unpack the package's archives with the catalog's name checks and caps; the state is kept on the run."""
-    state = dict(run.unpack_state or {})
-    unpacked = files.unpack_step(
-        folder, state, deadline=call.deadline, max_bytes=call.cfg.zip_max_unpacked_mb * 1024 * 1024,
-        max_members=call.cfg.zip_max_members,
-    )
-    ExchangeRun.objects.filter(pk=run.pk).update(unpack_state=state, updated_at=timezone.now())
-    run.unpack_state = state
-    return unpacked
-
-
 def _sale_documents(folder: Path, path: Path | None) -> list[Path | None]:
     """The order files an upload stands for: the XML files of a zip (already unpacked into
     `folder`, PROTOCOL.md §4.4 "a zip is accepted"), else the upload itself."""
@@ -511,7 +516,7 @@ def sale_file(call: Call, identity: auth.Identity) -> Reply:
     target = files.resolve_inside(folder, call.filename)
     apply_now = not run.client_version
     if apply_now and files.is_zip(target):
-        unpacked = _sale_unpack(call, run, folder)
+        unpacked = _unpack(call, run, folder)
         if unpacked.error:
             return failure(unpacked.error, run=run, bytes_in=stored.bytes_in)
         if not unpacked.done:
@@ -528,16 +533,9 @@ def sale_import(call: Call, identity: auth.Identity) -> Reply:
     if run is None:
         return failure(_("No exchange was started: 1C must call mode=init and send the files before import."))
     folder = package_path(run)
-    unpacked = _sale_unpack(call, run, folder)
-    if unpacked.error:
-        return failure(unpacked.error, run=run)
-    if not unpacked.done:
-        return Reply(["progress", unpacked.message], run=run)
-    try:
-        path = files.resolve_inside(folder, call.filename)
-    except files.UnsafeName as exc:
-        return failure(_("The file %(name)s was not uploaded: %(reason)s.") % {"name": call.filename, "reason": exc},
-                       run=run)
+    refusal, path = _unpacked_file(call, run, folder)
+    if refusal is not None:
+        return refusal
     return _sale_apply(call, identity, mode="import", run=run, folder=folder, path=path if path.is_file() else None)
 
 
