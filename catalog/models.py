@@ -467,8 +467,27 @@ class ProductImage(models.Model):
         return self.caption or self.file.name
 
 
+class CatalogGeneration(models.Model):
+    """One row whose value changes with every change to what the storefront lists.
+
+    The storefront caches counts, brand facets and page ids per generation; reading the
+    value from the database (not from a per-process cache) lets every server process see
+    a change made by another one, e.g. an import running in another worker.
+    """
+
+    value = models.BigIntegerField(_("generation"), default=0)
+
+    class Meta:
+        verbose_name = _("catalog generation")
+        verbose_name_plural = _("catalog generation")
+
+    def __str__(self):
+        return str(self.value)
+
+
 __all__ = [
     "Brand",
+    "CatalogGeneration",
     "Group",
     "GroupSlugRedirect",
     "Price",

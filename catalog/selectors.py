@@ -4,12 +4,16 @@ Group pages filter and sort on the denormalised Product.price/in_stock columns, 
 joining prices or stock, and each page costs a fixed number of queries whatever its size.
 """
 
+import hashlib
 from dataclasses import dataclass, field
 from decimal import Decimal
 
+from django.core.cache import cache
+from django.core.paginator import Page, Paginator
 from django.db import connection
-from django.db.models import Count, Exists, F, OuterRef, Prefetch, Q, QuerySet
+from django.db.models import Count, F, Func, IntegerField, Prefetch, Q, QuerySet, Subquery, Value
 
+from catalog.generation import catalog_generation
 from catalog.models import (
     Brand,
     Group,
@@ -21,6 +25,11 @@ from catalog.models import (
     ProductSlugRedirect,
     Variant,
 )
+
+#: Cached listing facts (counts, brand facets, page ids) live at most this long, so after a
+#: writer that does not call catalog_changed() (bulk updates send no signals) they are stale
+#: for minutes, no more. Prices and stock shown are always read fresh from the rows.
+LISTING_CACHE_SECONDS = 300
 
 # Products without a price go last either way (SQLite and PostgreSQL disagree on NULLs).
 SORTS = {
@@ -49,6 +58,64 @@ class Lookup:
     obj: object | None = None
     redirect_to: str | None = None
     extra: dict = field(default_factory=dict)
+
+
+def _cache_key(*parts) -> str:
+    """A listing cache key; callers put the catalog generation (read once per page) in `parts`."""
+    digest = hashlib.sha256(repr(parts).encode()).hexdigest()
+    return f"catalog:listing:{digest}"
+
+
+def _cached_page(products: QuerySet[Product], key: tuple, page_number, per_page: int, *, ids_first: bool) -> Page:
+    """A page of `products` whose count and ids are cached; with `ids_first` a miss finds the
+    ids with a narrow query (one an index can cover) before reading the rows by pk."""
+    paginator = Paginator(products, per_page)
+    count_key = _cache_key(*key, "count")
+    count = cache.get(count_key)
+    if count is None:
+        count = products.count()
+        cache.set(count_key, count, LISTING_CACHE_SECONDS)
+    paginator.count = count  # overrides the cached_property: no COUNT(*) query
+    page = paginator.get_page(page_number)
+    ids_key = _cache_key(*key, "page", page.number)
+    ids = cache.get(ids_key)
+    if ids is None and not ids_first:
+        page.object_list = list(page.object_list)
+        cache.set(ids_key, [p.pk for p in page.object_list], LISTING_CACHE_SECONDS)
+        return page
+    if ids is None:
+        ids = list(page.object_list.values_list("pk", flat=True)) if count else []
+        cache.set(ids_key, ids, LISTING_CACHE_SECONDS)
+    # By pk alone: repeating the listing's filters here would let the planner start from them.
+    rows = _with_list_images(Product.objects.filter(pk__in=ids, is_active=True)) if ids else []
+    by_pk = {p.pk: p for p in rows}
+    page.object_list = [by_pk[pk] for pk in ids if pk in by_pk]
+    return page
+
+
+def group_listing(*, group: Group, filters: ProductFilters, page_number, per_page: int) -> tuple[Page, list[Brand]]:
+    """One page of the group's filtered products (a Page with a list) and the brand facets.
+
+    Counting and faceting a big subtree walks all its memberships, and so does finding the
+    first page sorted; these only change with the catalog, so the count, the facets and each
+    page's product ids are cached for the catalog generation. A page already seen is then
+    read by primary key.
+    """
+    in_group = group_products(group=group)
+    products = products_filter(products=in_group, filters=filters)
+    generation = catalog_generation()
+    key = ("group", generation, group.pk, group.tree_path, filters)
+    facets_key = _cache_key("group", generation, group.pk, group.tree_path, "brands")
+    facets = cache.get(facets_key)
+    if facets is None:
+        facets = brand_facets(products=in_group)
+        cache.set(facets_key, facets, LISTING_CACHE_SECONDS)
+    brands, total = facets
+    if not (filters.brand_ids or filters.in_stock or filters.price_min is not None or filters.price_max is not None):
+        # Unfiltered, the count is the facets' total: no second scan of the subtree.
+        cache.add(_cache_key(*key, "count"), total, LISTING_CACHE_SECONDS)
+    page = _cached_page(products, key, page_number, per_page, ids_first=False)
+    return page, brands
 
 
 def group_find(*, slug: str) -> Lookup:
@@ -118,16 +185,21 @@ def _with_list_images(qs: QuerySet[Product]) -> QuerySet[Product]:
 
 
 def group_products(*, group: Group) -> QuerySet[Product]:
-    """Active products of `group` and of all its active subgroups, each once."""
+    """Active products of `group` and of all its active subgroups, each once.
+
+    The subtree is resolved on the few groups (an indexed prefix match on tree_path) and the
+    products are picked by an uncorrelated `pk IN (memberships of those groups)`, so no
+    product row is ever matched against a path pattern and no DISTINCT is needed; the
+    listing can then walk the (is_active, name) / (is_active, price) indexes in order.
+    """
     if group.tree_path:
-        in_subtree = ProductGroup.objects.filter(
-            product_id=OuterRef("pk"), group__tree_path__startswith=group.tree_path, group__is_active=True
-        )
+        groups = Group.objects.filter(tree_path__startswith=group.tree_path, is_active=True).values("pk")
     else:
         # Paths not rebuilt yet (a group just created by hand): its own products at least,
         # rather than an empty prefix that would match the whole catalog.
-        in_subtree = ProductGroup.objects.filter(product_id=OuterRef("pk"), group=group)
-    return Product.objects.filter(Exists(in_subtree), is_active=True)
+        groups = [group.pk]
+    members = ProductGroup.objects.filter(group_id__in=groups).values("product_id")
+    return Product.objects.filter(pk__in=Subquery(members), is_active=True)
 
 
 def products_filter(*, products: QuerySet[Product], filters: ProductFilters) -> QuerySet[Product]:
@@ -143,12 +215,43 @@ def products_filter(*, products: QuerySet[Product], filters: ProductFilters) -> 
     return _with_list_images(products.order_by(*SORTS.get(filters.sort, SORTS[DEFAULT_SORT])))
 
 
+def brand_facets(*, products: QuerySet[Product]) -> tuple[list[Brand], int]:
+    """Brands present among `products` (before brand filtering), each with `product_count`,
+    in name order; and how many products there are in all, branded or not.
+
+    One GROUP BY over the products; the brands come with their id and name loaded (other
+    fields deferred), which is all a facet shows.
+    """
+    rows = (
+        products.order_by().values_list("brand_id", "brand__name").annotate(n=Count("pk")).order_by("brand__name")
+    )
+    brands, total = [], 0
+    for brand_id, name, n in rows:
+        total += n
+        if brand_id is not None:
+            brand = Brand.from_db(products.db, ["id", "name"], [brand_id, name])
+            brand.product_count = n
+            brands.append(brand)
+    return brands, total
+
+
 def brands_of(*, products: QuerySet[Product]) -> list[Brand]:
     """Brands present among `products` (before brand filtering), with `product_count`."""
-    return list(
-        Brand.objects.filter(products__in=products.order_by().values("pk"))
-        .annotate(product_count=Count("products"))
-        .order_by("name")
+    return brand_facets(products=products)[0]
+
+
+def search_document():
+    """The PostgreSQL full-text document of a product.
+
+    Migration catalog 0002 builds a GIN index on exactly this expression (as SQL); change one,
+    change the other, or the search falls back to computing it for every row.
+    """
+    from django.contrib.postgres.search import SearchVector
+
+    return (
+        SearchVector("name", config="russian", weight="A")
+        + SearchVector("full_name", config="russian", weight="B")
+        + SearchVector("article", "barcode", "search_text", config="simple", weight="A")
     )
 
 
@@ -157,8 +260,10 @@ def product_search(*, query: str) -> QuerySet[Product]:
 
     PostgreSQL: full-text over the name with the Russian stemmer plus the 'simple' config
     (articles and barcodes are not words a stemmer knows), and a substring match of the
-    case-folded search_text so a partial article still finds its product. SQLite: only the
-    substring match; search_text is folded by Python because SQLite's LIKE folds ASCII only.
+    case-folded search_text so a partial article still finds its product; both are indexed
+    (GIN on the document, trigram GIN on search_text) and the rank is computed for matches
+    only. SQLite: only the substring match; search_text is folded by Python because SQLite's
+    LIKE folds ASCII only, so a plain case-sensitive instr() is enough (and cheaper).
     """
     query = (query or "").strip()[:200]
     products = Product.objects.filter(is_active=True)
@@ -166,24 +271,33 @@ def product_search(*, query: str) -> QuerySet[Product]:
         return products.none()
     folded = query.casefold()
     if connection.vendor == "postgresql":
-        from django.contrib.postgres.search import SearchQuery, SearchRank, SearchVector
+        from django.contrib.postgres.search import SearchQuery, SearchRank
 
-        vector = (
-            SearchVector("name", config="russian", weight="A")
-            + SearchVector("full_name", config="russian", weight="B")
-            + SearchVector("article", "barcode", "search_text", config="simple", weight="A")
-        )
         search = SearchQuery(query, config="russian", search_type="plain") | SearchQuery(
             query, config="simple", search_type="plain"
         )
         products = (
-            products.annotate(rank=SearchRank(vector, search))
-            .filter(Q(rank__gt=0) | Q(search_text__contains=folded))
+            products.alias(document=search_document())
+            # The substring test first: the trigram index needs a recheck of the whole
+            # condition, and a row it already matches then skips building its document.
+            .filter(Q(search_text__contains=folded) | Q(document=search))
+            .alias(rank=SearchRank(search_document(), search))
             .order_by("-rank", "name", "pk")
         )
     else:
-        products = products.filter(search_text__contains=folded).order_by("name", "pk")
+        found_at = Func(F("search_text"), Value(folded), function="INSTR", output_field=IntegerField())
+        products = products.alias(found_at=found_at).filter(found_at__gt=0).order_by("name", "pk")
     return _with_list_images(products)
+
+
+def search_page(*, query: str, page_number, per_page: int) -> Page:
+    """One page of `product_search(query)` (a Page with a list of products).
+
+    The count and the page's ids are cached for the catalog generation; the ids are found by
+    a narrow query and the page's products then read by primary key.
+    """
+    key = ("search", catalog_generation(), query.strip()[:200])
+    return _cached_page(product_search(query=query), key, page_number, per_page, ids_first=True)
 
 
 def product_variants(*, product: Product) -> list[Variant]:

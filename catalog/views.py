@@ -1,6 +1,5 @@
 """Storefront pages of the catalog: group listing, product page, search."""
 
-from django.core.paginator import Paginator
 from django.http import Http404, HttpResponsePermanentRedirect
 from django.shortcuts import render
 
@@ -24,14 +23,14 @@ def group(request, slug: str):
     current = found.obj
     form = ProductFilterForm(request.GET)
     filters = form.filters()
-    in_group = selectors.group_products(group=current)
-    products = selectors.products_filter(products=in_group, filters=filters)
-    page = Paginator(products, PER_PAGE).get_page(request.GET.get("page"))
+    page, brands = selectors.group_listing(
+        group=current, filters=filters, page_number=request.GET.get("page"), per_page=PER_PAGE
+    )
     return render(request, "catalog/group.html", {
         "group": current,
         "ancestors": selectors.group_ancestors(group=current),
         "children": list(selectors.group_children(group=current)),
-        "brands": selectors.brands_of(products=in_group),
+        "brands": brands,
         "form": form,
         "filters": filters,
         "sort_choices": SORT_CHOICES,
@@ -71,6 +70,5 @@ def product(request, slug: str):
 
 def search(request):
     query = request.GET.get("q", "").strip()[:200]
-    products = selectors.product_search(query=query)
-    page = Paginator(products, PER_PAGE).get_page(request.GET.get("page")) if query else None
+    page = selectors.search_page(query=query, page_number=request.GET.get("page"), per_page=PER_PAGE) if query else None
     return render(request, "catalog/search.html", {"query": query, "page": page})

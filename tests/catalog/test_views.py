@@ -3,9 +3,14 @@
 from decimal import Decimal
 
 import pytest
+from django.core.cache import cache
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
-from catalog.models import GroupSlugRedirect, ProductImage, ProductSlugRedirect
+from catalog import selectors
+from catalog.generation import catalog_changed
+from catalog.models import GroupSlugRedirect, Product, ProductImage, ProductSlugRedirect
 from tests.factories import make_brand, make_group, make_product, make_unit
 
 pytestmark = pytest.mark.django_db
@@ -103,10 +108,46 @@ def _group_queries(client, django_assert_num_queries, group, count):
 @pytest.mark.parametrize("count", [5, 50])
 def test_group_page_query_count_is_constant(client, tree, django_assert_num_queries, count):
     url = _group_queries(client, django_assert_num_queries, tree[1], count)
-    # group, ancestors, subgroups, brands, paginator count, products, their images
-    with django_assert_num_queries(7):
+    cache.clear()
+    # group, ancestors, subgroups, catalog generation, brands, paginator count, products, their images
+    with django_assert_num_queries(8):
         response = client.get(url, {"in_stock": "1", "sort": "price"})
     assert response.status_code == 200
+    # seen before: count, brands and the page's ids come from the cache, products by pk
+    with django_assert_num_queries(6):
+        again = client.get(url, {"in_stock": "1", "sort": "price"})
+    assert names(again) == names(response) and again.context["page"].paginator.count == count
+
+
+def test_group_page_sql_never_matches_products_against_paths(client, tree):
+    """The subtree is resolved on groups; products are picked by an uncorrelated IN, not per-row LIKE."""
+    root = tree[0]
+    make_product(name="Дрель", group=tree[2], brand=make_brand(name="Bosch"))
+    with CaptureQueriesContext(connection) as queries:
+        response = client.get(reverse("catalog:group", kwargs={"slug": root.slug}))
+    assert names(response) == ["Дрель"]
+    product_sql = [q["sql"] for q in queries.captured_queries if 'FROM "catalog_product"' in q["sql"]]
+    assert product_sql, "the listing reads products"
+    for sql in product_sql:
+        assert "EXISTS" not in sql.upper() and "DISTINCT" not in sql.upper(), sql
+        # the only path match is on the groups table, inside the subquery
+        assert sql.count("tree_path") <= 1, sql
+        assert '"catalog_product"."id" IN (SELECT' in sql or "tree_path" not in sql, sql
+
+
+def test_group_page_sees_changes_at_once_despite_the_cache(client, tree):
+    root = tree[0]
+    make_product(name="Дрель", group=root, brand=make_brand(name="Bosch"))
+    url = reverse("catalog:group", kwargs={"slug": root.slug})
+    assert names(client.get(url)) == ["Дрель"]
+    make_product(name="Лобзик", group=tree[1], brand=make_brand(name="Makita"))  # a save: new generation
+    response = client.get(url)
+    assert names(response) == ["Дрель", "Лобзик"] and response.context["page"].paginator.count == 2
+    assert [b.name for b in response.context["brands"]] == ["Bosch", "Makita"]
+    hidden = Product.objects.get(name="Дрель")
+    Product.objects.filter(pk=hidden.pk).update(is_active=False)  # bulk: no signal, the writer says so
+    catalog_changed()
+    assert names(client.get(url)) == ["Лобзик"]
 
 
 def test_group_unknown_slug_is_a_russian_404(client):
@@ -242,3 +283,77 @@ def test_search_on_postgresql_uses_the_russian_stemmer(client):
     make_product(name="Лопата")
     for q in ("дрели", "ДРЕЛЯМИ", "ударные дрели", "GSB-13"):
         assert names(client.get(reverse("catalog:search"), {"q": q})) == ["Дрель ударная"], q
+
+
+def test_search_pages_are_cached_but_see_changes(client, django_assert_num_queries):
+    for i in range(30):
+        make_product(name=f"Дрель {i:02d}", article=f"DR-{i:02d}")
+    url = reverse("catalog:search")
+    first = client.get(url, {"q": "дрель"})
+    assert first.context["page"].paginator.count == 30 and len(names(first)) == 24
+    # seen before: the catalog generation, then count and ids from the cache, the 24 products by pk, their images
+    with django_assert_num_queries(3):
+        again = client.get(url, {"q": "дрель"})
+    assert names(again) == names(first)
+    assert names(client.get(url, {"q": "дрель", "page": 2})) == [f"Дрель {i:02d}" for i in range(24, 30)]
+    make_product(name="Дрель новая")
+    assert client.get(url, {"q": "дрель"}).context["page"].paginator.count == 31
+
+
+def _index_migration():
+    import importlib
+
+    return importlib.import_module("catalog.migrations.0002_storefront_search_indexes")
+
+
+def test_search_reads_the_index_its_migration_builds():
+    """The tests run without migrations, so apply 0002 here and ask the planner.
+
+    On PostgreSQL the index is on an expression written out in SQL in the migration; the
+    planner uses it only if it is the very expression selectors.search_document() builds.
+    """
+    from django.db import connection
+
+    _index_migration().forwards(None, connection.schema_editor())
+    make_product(name="Дрель ударная", article="GSB-13RE")
+
+    def plan(queryset):
+        sql, params = queryset.query.sql_with_params()
+        with connection.cursor() as cursor:
+            if connection.vendor == "postgresql":
+                cursor.execute("SET LOCAL enable_seqscan = off")  # a tiny table: make the index the way
+                cursor.execute("EXPLAIN " + sql, params)
+                return "\n".join(row[0] for row in cursor.fetchall())
+            cursor.execute("EXPLAIN QUERY PLAN " + sql, params)
+            return "\n".join(row[-1] for row in cursor.fetchall())
+
+    if connection.vendor == "postgresql":
+        from django.contrib.postgres.search import SearchQuery
+
+        by_words = Product.objects.alias(document=selectors.search_document()).filter(
+            document=SearchQuery("дрели", config="russian")
+        )
+        assert "product_search_document" in plan(by_words.values("pk")), plan(by_words.values("pk"))
+        by_part = Product.objects.filter(search_text__contains="gsb-13")
+        assert "product_search_text_trgm" in plan(by_part.values("pk")), plan(by_part.values("pk"))
+    else:
+        ids = selectors.product_search(query="дрель").values_list("pk", flat=True)[:24]
+        assert "COVERING INDEX product_search_text" in plan(ids), plan(ids)
+    assert [p.name for p in selectors.product_search(query="дрель")] == ["Дрель ударная"]
+
+
+def test_a_change_made_by_another_process_is_seen(client, tree):
+    """The generation lives in the database: this process's cache cannot hide another's import."""
+    from django.db.models import F
+
+    from catalog.models import CatalogGeneration
+
+    root = tree[0]
+    make_product(name="Дрель", group=root)
+    url = reverse("catalog:group", kwargs={"slug": root.slug})
+    assert names(client.get(url)) == ["Дрель"]
+    # Another process (an import's worker) hides the product in bulk and starts a generation;
+    # nothing in this process's cache was told.
+    Product.objects.filter(name="Дрель").update(is_active=False)
+    CatalogGeneration.objects.update(value=F("value") + 1)
+    assert names(client.get(url)) == []
