@@ -6,9 +6,8 @@ Set-based where a catalog import calls them: one UPDATE per batch, never one per
 from collections.abc import Iterable
 from decimal import Decimal
 
-from django.db import transaction
-from django.db.models import Case, Exists, F, OuterRef, Q, Subquery, Value, When
-from django.db.models.functions import Coalesce
+from django.db import connection, transaction
+from django.db.models import Case, F, Q, Value, When
 from django.utils import timezone
 
 from catalog.models import Group, GroupSlugRedirect, Price, PriceType, Product, ProductSlugRedirect, Variant
@@ -109,33 +108,69 @@ def offer_summaries_refresh(*, product_ids: Iterable[int] | None = None) -> None
     old = PriceType.objects.filter(is_old_price=True).values_list("id", flat=True).first()
     batches = [None] if ids is None else chunked(ids, 500)
     for batch in batches:
-        with transaction.atomic():
-            variants = Variant.objects.all() if batch is None else Variant.objects.filter(product_id__in=batch)
-            price_of = Price.objects.filter(variant_id=OuterRef("pk"))
-            variants.update(
-                price=Subquery(price_of.filter(price_type_id=storefront).values("value")[:1]) if storefront else None,
-                # Coalesce: a variant without a storefront price has no currency, and the
-                # column is NOT NULL.
-                currency=(Coalesce(Subquery(price_of.filter(price_type_id=storefront).values("currency")[:1]),
-                                   Value(""))
-                          if storefront else Value("")),
-                old_price=Subquery(price_of.filter(price_type_id=old).values("value")[:1]) if old else None,
-                in_stock=Case(
-                    When(product_id__in=_service_ids(), then=Value(True)),
-                    When(quantity__gt=F("reserved"), then=Value(True)),
-                    default=Value(False),
-                ),
-            )
-            # A variant without a storefront price cannot be bought; keep currency non-null.
-            variants.filter(currency__isnull=True).update(currency="")
-            products = Product.objects.all() if batch is None else Product.objects.filter(pk__in=batch)
-            live = Variant.objects.filter(product_id=OuterRef("pk"), is_active=True)
-            cheapest = live.filter(price__isnull=False).order_by("price")
-            products.update(
-                price=Subquery(cheapest.values("price")[:1]),
-                old_price=Subquery(cheapest.values("old_price")[:1]),
-                in_stock=Exists(live.filter(in_stock=True, price__isnull=False)),
-            )
+        with transaction.atomic(), connection.cursor() as cursor:
+            _variant_summaries(cursor, batch, storefront, old)
+            _product_summaries(cursor, batch)
+
+
+# Set-based: one UPDATE … FROM (a joined SELECT) per table and batch, writing only the rows whose
+# figures differ. Correlated subqueries per variant cost several times more on a large catalog.
+# Table names come from _meta, values are parameters: what S608 cannot see.
+
+def _differs() -> str:
+    return "IS DISTINCT FROM" if connection.vendor == "postgresql" else "IS NOT"
+
+
+def _variant_summaries(cursor, batch, storefront, old) -> None:
+    q = connection.ops.quote_name
+    variant, product, price = q(Variant._meta.db_table), q(Product._meta.db_table), q(Price._meta.db_table)
+    if batch is None:
+        where, target, params = "", "", []
+    else:
+        marks = ", ".join(["%s"] * len(batch))
+        # The batch restricts the target too, so the planner looks rows up by index, not by a scan.
+        where, params = f"WHERE v.product_id IN ({marks})", list(batch)
+        target = f"{variant}.product_id IN ({marks}) AND "
+    differs = _differs()
+    cursor.execute(
+        f"UPDATE {variant} SET price = s.price, currency = s.currency, old_price = s.old_price, "  # noqa: S608
+        f"in_stock = s.in_stock FROM ("
+        f"SELECT v.id AS id, sp.value AS price, COALESCE(sp.currency, '') AS currency, op.value AS old_price, "
+        f"CASE WHEN pr.kind = %s THEN %s WHEN v.quantity > v.reserved THEN %s ELSE %s END AS in_stock "
+        f"FROM {variant} v JOIN {product} pr ON pr.id = v.product_id "
+        f"LEFT JOIN {price} sp ON sp.variant_id = v.id AND sp.price_type_id = %s "
+        f"LEFT JOIN {price} op ON op.variant_id = v.id AND op.price_type_id = %s {where}) AS s "
+        f"WHERE {target}{variant}.id = s.id AND ({variant}.price {differs} s.price "
+        f"OR {variant}.currency {differs} s.currency "
+        f"OR {variant}.old_price {differs} s.old_price OR {variant}.in_stock {differs} s.in_stock)",
+        [Product.Kind.SERVICE.value, True, True, False, storefront, old, *params, *params],
+    )
+
+
+def _product_summaries(cursor, batch) -> None:
+    q = connection.ops.quote_name
+    variant, product = q(Variant._meta.db_table), q(Product._meta.db_table)
+    if batch is None:
+        v_where, p_where, target, params = "", "", "", []
+    else:
+        marks = ", ".join(["%s"] * len(batch))
+        v_where, p_where, params = f"AND product_id IN ({marks})", f"WHERE p.id IN ({marks})", list(batch)
+        target = f"{product}.id IN ({marks}) AND "
+    differs = _differs()
+    # The cheapest active priced variant gives both prices (ties go to the lowest id).
+    cursor.execute(
+        f"UPDATE {product} SET price = s.price, old_price = s.old_price, in_stock = s.in_stock FROM ("  # noqa: S608
+        f"SELECT p.id AS id, c.price AS price, c.old_price AS old_price, "
+        f"CASE WHEN st.product_id IS NULL THEN %s ELSE %s END AS in_stock FROM {product} p "
+        f"LEFT JOIN (SELECT product_id, price, old_price, "
+        f"ROW_NUMBER() OVER (PARTITION BY product_id ORDER BY price, id) AS rn FROM {variant} "
+        f"WHERE is_active = %s AND price IS NOT NULL {v_where}) c ON c.product_id = p.id AND c.rn = 1 "
+        f"LEFT JOIN (SELECT DISTINCT product_id FROM {variant} WHERE is_active = %s AND in_stock = %s "
+        f"AND price IS NOT NULL {v_where}) st ON st.product_id = p.id {p_where}) AS s "
+        f"WHERE {target}{product}.id = s.id AND ({product}.price {differs} s.price "
+        f"OR {product}.old_price {differs} s.old_price OR {product}.in_stock {differs} s.in_stock)",
+        [False, True, True, *params, True, True, *params, *params, *params],
+    )
 
 
 def stock_reserve(*, variant_id: int, quantity: Decimal) -> None:

@@ -39,7 +39,6 @@ from catalog.services import (
     offer_summaries_refresh,
     search_text_for,
     slugs_for_new,
-    stock_set_from_1c,
     unit_is_fractional,
 )
 from exchange1c.commerceml.records import (
@@ -766,8 +765,11 @@ def apply_offers(records, ctx: Context) -> list[int]:
                                 ["id", "variant_id", "warehouse_id"])
                  if (variant_pk, warehouse_pk) not in stock_rows]
         sb.delete_in(T_STOCK, "id", stale)
-        sb.update_many(T_VARIANT, "id", ["quantity"], quantities)
-        stock_set_from_1c(variant_ids=[variants[v_id(r)] for r in stocked])
+        # The quantity together with what catalog.services.stock_set_from_1c does (1C's figure
+        # now includes the site's orders: reservations restart from zero), in one UPDATE.
+        stock_time = ctx.now()
+        sb.update_many(T_VARIANT, "id", ["quantity", "reserved", "stock_updated_at"],
+                       [(quantity, Decimal("0"), stock_time, variant_pk) for quantity, variant_pk in quantities])
 
     # A product that now has characteristics keeps its bare variant hidden, so the storefront
     # never offers an unpriced "no characteristic" choice beside the real ones.
