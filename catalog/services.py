@@ -10,6 +10,7 @@ from django.db import connection, transaction
 from django.db.models import Case, F, Q, Value, When
 from django.utils import timezone
 
+from catalog.generation import catalog_changed
 from catalog.models import Group, GroupSlugRedirect, Price, PriceType, Product, ProductSlugRedirect, Variant
 from catalog.slugs import unique_slugs
 
@@ -84,6 +85,8 @@ def group_paths_rebuild() -> int:
     for batch in chunked(changed, 500):
         objs = [Group(id=gid, tree_path=computed[gid][0], depth=computed[gid][1]) for gid in batch]
         Group.objects.bulk_update(objs, ["tree_path", "depth"])
+    if changed:
+        catalog_changed()
     return len(changed)
 
 
@@ -111,6 +114,8 @@ def offer_summaries_refresh(*, product_ids: Iterable[int] | None = None) -> None
         with transaction.atomic(), connection.cursor() as cursor:
             _variant_summaries(cursor, batch, storefront, old)
             _product_summaries(cursor, batch)
+    # Prices and stock decide sort order and the in-stock filter of cached listings.
+    catalog_changed()
 
 
 # Set-based: one UPDATE … FROM (a joined SELECT) per table and batch, writing only the rows whose

@@ -19,6 +19,7 @@ from decimal import Decimal, InvalidOperation
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from catalog.generation import catalog_changed
 from catalog.models import (
     Brand,
     Group,
@@ -792,6 +793,8 @@ def hide_untouched(mark: int, *, groups: bool) -> tuple[int, int]:
     where = "external_id IS NOT NULL AND is_active = %s AND (sync_mark IS NULL OR sync_mark <> %s)"
     products = sb.update_where(T_PRODUCT, {"is_active": False}, where, [True, mark])
     hidden_groups = sb.update_where(T_GROUP, {"is_active": False}, where, [True, mark]) if groups else 0
+    if products or hidden_groups:
+        catalog_changed()
     return products, hidden_groups
 
 

@@ -36,6 +36,7 @@ from django.db import OperationalError, connection, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from catalog.generation import catalog_changed
 from catalog.services import group_paths_rebuild
 from exchange1c.commerceml import records as record_types
 from exchange1c.commerceml.reader import CommerceMLReader
@@ -467,6 +468,10 @@ def _flush(job: ImportJob, token: str, ctx: apply.Context, kind, records: list) 
                         cursor.execute("SET LOCAL synchronous_commit = off")
                 _write(job, token)  # inside the transaction: only the owner commits
                 APPLIERS[kind](records, trial)
+                if (trial.created, trial.updated, trial.deactivated) != (ctx.created, ctx.updated, ctx.deactivated):
+                    # Bulk writes send no signals: the storefront's cached listings must
+                    # learn of this batch from the generation, committed with it.
+                    catalog_changed()
                 fields = {
                     "items_done": job.items_done + items, "created": trial.created, "updated": trial.updated,
                     "unchanged": trial.unchanged, "deactivated": trial.deactivated,

@@ -87,7 +87,7 @@ def test_a_failed_file_is_counted_against_the_run(client):
 @pytest.mark.slow
 @pytest.mark.django_db(transaction=True)
 def test_a_big_file_is_imported_in_steps_within_the_step_time(client, shared, tmp_path):
-    subprocess.run([sys.executable, str(shared / "tools" / "gen_catalog.py"), "--products", "4000", "--quiet",
+    subprocess.run([sys.executable, str(shared / "tools" / "gen_catalog.py"), "--products", "10000", "--quiet",
                     "--out", str(tmp_path)], check=True)
     configure(step_seconds=2, use_zip=False, file_limit=1024 * 1024)
     make_exchange_user()
@@ -106,4 +106,4 @@ def test_a_big_file_is_imported_in_steps_within_the_step_time(client, shared, tm
     polls = ExchangeLog.objects.filter(mode="import")
     # The step time bounds every answer; the margin is for a loaded test machine, not the site.
     assert max(polls.values_list("duration_ms", flat=True)) < 2000 + 1500
-    assert Product.objects.count() == 4000
+    assert Product.objects.count() == 10000

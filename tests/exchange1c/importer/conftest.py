@@ -4,7 +4,6 @@ import subprocess
 import sys
 
 import pytest
-from django.core.cache import cache
 
 from catalog.models import (
     Brand,
@@ -22,14 +21,6 @@ from catalog.models import (
     Variant,
     Warehouse,
 )
-
-
-@pytest.fixture(autouse=True)
-def _fresh_settings_cache():
-    """ExchangeSettings.get_solo() caches the row; a flushed test database must not see the last test's."""
-    cache.clear()
-    yield
-    cache.clear()
 
 
 @pytest.fixture

@@ -220,3 +220,19 @@ def test_units_sold_by_weight_allow_fractions(gen):
     units = dict(Unit.objects.values_list("code", "fractional"))
     assert units.get("166") is True, units  # килограмм
     assert units.get("796") is False, units  # штука
+
+
+def test_storefront_listings_see_what_an_import_changed(gen, client):
+    """The import writes in bulk (no signals); the cached group pages must still show its changes."""
+    from django.urls import reverse
+
+    run_files_now(gen("full", "--products", 80), ["import.xml", "offers.xml"])
+    roots = list(Group.objects.filter(parent__isnull=True, is_active=True))
+    urls = [reverse("catalog:group", kwargs={"slug": g.slug}) for g in roots]
+    before = sum(client.get(url).context["page"].paginator.count for url in urls)  # now cached
+    assert before == 80
+    run_files_now(gen("changes", "--products", 80, "--changes-only", "--deleted", "0.25"), ["import.xml"])
+    hidden = Product.objects.filter(is_active=False).count()
+    assert hidden > 0
+    after = sum(client.get(url).context["page"].paginator.count for url in urls)
+    assert after == 80 - hidden
