@@ -3,6 +3,9 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 PORT ?= 8000
+# Links in e-mails and the demo's printed URLs follow the port the shop is served on.
+SITE_URL ?= http://127.0.0.1:$(PORT)
+export SITE_URL
 export PYTHONDONTWRITEBYTECODE := 1
 
 .PHONY: install demo serve test chromium lint messages clean-demo
