@@ -810,7 +810,8 @@ class CommerceMLReader:
                 yield record
             parent_frame = frame
 
-    def _group(self, elem, frame: _GroupFrame, parent: _GroupFrame) -> GroupRecord | None:
+    def _id_and_name(self, elem) -> tuple[str, str]:
+        """The Ид and Наименование children of a classifier item ("" where absent)."""
         local = self._local
         external_id = name = ""
         for child in elem:
@@ -819,6 +820,11 @@ class CommerceMLReader:
                 external_id = _text(child)
             elif child_name == "Наименование":
                 name = _text(child)
+        return external_id, name
+
+    def _group(self, elem, frame: _GroupFrame, parent: _GroupFrame) -> GroupRecord | None:
+        local = self._local
+        external_id, name = self._id_and_name(elem)
         if not external_id:
             # Its subgroups hang on the nearest ancestor that has an Ид (frame keeps the parent's).
             self._warn(_line(elem), f"группа «{name}» без Ид пропущена")
@@ -910,13 +916,7 @@ class CommerceMLReader:
 
     def _warehouse(self, elem) -> WarehouseRecord | None:
         local = self._local
-        external_id = name = ""
-        for child in elem:
-            child_name = local[child.tag]
-            if child_name == "Ид":
-                external_id = _text(child)
-            elif child_name == "Наименование":
-                name = _text(child)
+        external_id, name = self._id_and_name(elem)
         if not external_id:
             self._warn(_line(elem), f"склад «{name}» без Ид пропущен")
             return None
