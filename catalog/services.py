@@ -42,6 +42,22 @@ FRACTIONAL_UNIT_NAMES = frozenset({"г", "кг", "т", "мл", "л", "м3", "с�
                                    "kg", "g", "l", "m", "m2", "m3"})
 
 
+#: Russian short names of common OKEI codes, for 1C units that arrive without one
+#: (<БазоваяЕдиница Код="796" МеждународноеСокращение="PCE"/>): customers read "шт", not "PCE".
+OKEI_SHORT_NAMES = {
+    "796": "шт", "166": "кг", "163": "г", "168": "т", "112": "л", "111": "мл", "006": "м", "004": "см",
+    "055": "м²", "113": "м³", "018": "пог. м", "839": "компл", "778": "упак", "715": "пар", "704": "набор",
+    "736": "рул", "625": "лист", "356": "ч",
+}
+
+
+def unit_short_name(*, code: str, name: str = "", full_name: str = "", intl_abbr: str = "") -> str:
+    """The name a customer sees for a unit: 1C's short name, else the OKEI one, else what there is."""
+    okei = (code or "").strip().lstrip("0").zfill(3)
+    return (name or "").strip() or OKEI_SHORT_NAMES.get(okei) or (full_name or "").strip().lower() or \
+        (intl_abbr or "").strip() or (code or "").strip()
+
+
 def unit_is_fractional(*, code: str, name: str = "") -> bool:
     """Whether goods in this unit may be sold in fractions (kg, l, m), by OKEI code or short name."""
     code = (code or "").strip().lstrip("0").zfill(3)
@@ -275,6 +291,7 @@ __all__ = [
     "chunked",
     "group_paths_rebuild",
     "unit_is_fractional",
+    "unit_short_name",
     "group_slug_change",
     "offer_summaries_refresh",
     "price_types_set_roles",

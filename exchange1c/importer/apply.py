@@ -41,6 +41,7 @@ from catalog.services import (
     search_text_for,
     slugs_for_new,
     unit_is_fractional,
+    unit_short_name,
 )
 from exchange1c.commerceml.records import (
     PRODUCT_SERVICE,
@@ -152,7 +153,8 @@ def apply_units(units, ctx: Context) -> dict:
         code = _cut((unit.code or "").strip(), 32)
         if not code:
             continue
-        by_code[code] = (code, _cut(unit.name or unit.intl_abbr or code, 64), _cut(unit.full_name, 255),
+        short = unit_short_name(code=code, name=unit.name, full_name=unit.full_name, intl_abbr=unit.intl_abbr)
+        by_code[code] = (code, _cut(short, 64), _cut(unit.full_name, 255),
                          _cut(unit.intl_abbr, 16), unit_is_fractional(code=code, name=unit.name))
     if not by_code:
         return {}
