@@ -760,20 +760,8 @@ class CommerceMLReader:
                 if frame is None:
                     yield from self._groups(elem, open_groups, top_level)
                     open_groups.pop(elem, None)
-            elif name == "Свойство" or name == "СвойствоНоменклатуры":
-                record = self._property(elem)
-                if record is not None:
-                    yield record
-            elif name == "ТипЦены":
-                record = self._price_type(elem)
-                if record is not None:
-                    yield record
-            elif name == "Склад":
-                record = self._warehouse(elem)
-                if record is not None:
-                    yield record
-            elif name == "ЕдиницаИзмерения":
-                record = self._classifier_unit(elem)
+            elif name in _CLASSIFIER_PARSERS:
+                record = _CLASSIFIER_PARSERS[name](self, elem)
                 if record is not None:
                     yield record
             _release(elem)
@@ -1313,3 +1301,14 @@ class CommerceMLReader:
             unit=unit,
             warnings=tuple(problems),
         )
+
+
+#: Classifier items a file may carry, by element name: each parser returns a record, or None
+#: (with a warning) for an item it must skip.
+_CLASSIFIER_PARSERS = {
+    "Свойство": CommerceMLReader._property,
+    "СвойствоНоменклатуры": CommerceMLReader._property,
+    "ТипЦены": CommerceMLReader._price_type,
+    "Склад": CommerceMLReader._warehouse,
+    "ЕдиницаИзмерения": CommerceMLReader._classifier_unit,
+}
