@@ -8,7 +8,6 @@ from decimal import Decimal
 
 from django.db import connection, transaction
 from django.db.models import Case, F, Q, Value, When
-from django.utils import timezone
 
 from catalog.generation import catalog_changed
 from catalog.models import Group, GroupSlugRedirect, Price, PriceType, Product, ProductSlugRedirect, Variant
@@ -233,14 +232,6 @@ def stock_release(*, variant_id: int, quantity: Decimal, reserved_at) -> Decimal
 stock_release.alters_data = True
 
 
-def stock_set_from_1c(*, variant_ids: Iterable[int]) -> None:
-    """1C just reported stock for these variants: its figure now includes the site's
-    orders, so reservations restart from zero (two-stage stock)."""
-    now = timezone.now()
-    for batch in chunked(list(variant_ids), 500):
-        Variant.objects.filter(pk__in=batch).update(reserved=Decimal("0"), stock_updated_at=now)
-
-
 def price_types_set_roles(*, storefront_id: int | None, old_price_id: int | None) -> None:
     """Make one price type the storefront price and (optionally) another the old price."""
     if storefront_id is not None and storefront_id == old_price_id:
@@ -300,5 +291,4 @@ __all__ = [
     "slugs_for_new",
     "stock_release",
     "stock_reserve",
-    "stock_set_from_1c",
 ]

@@ -768,8 +768,8 @@ def apply_offers(records, ctx: Context) -> list[int]:
                                 ["id", "variant_id", "warehouse_id"])
                  if (variant_pk, warehouse_pk) not in stock_rows]
         sb.delete_in(T_STOCK, "id", stale)
-        # The quantity together with what catalog.services.stock_set_from_1c does (1C's figure
-        # now includes the site's orders: reservations restart from zero), in one UPDATE.
+        # Two-stage stock (catalog.models.Variant): 1C's new figure already counts the site's
+        # orders, so reservations restart from zero, with the quantity, in one UPDATE.
         stock_time = ctx.now()
         sb.update_many(T_VARIANT, "id", ["quantity", "reserved", "stock_updated_at"],
                        [(quantity, Decimal("0"), stock_time, variant_pk) for quantity, variant_pk in quantities])

@@ -236,3 +236,17 @@ def test_storefront_listings_see_what_an_import_changed(gen, client):
     assert hidden > 0
     after = sum(client.get(url).context["page"].paginator.count for url in urls)
     assert after == 80 - hidden
+
+
+def test_stock_from_1c_restarts_reservations(gen):
+    """Two-stage stock: 1C's new figure already counts the site's orders."""
+    from catalog.services import stock_reserve
+
+    out = gen("stock", "--products", 30)
+    run_files_now(out, ["import.xml", "offers.xml"])
+    variant = Variant.objects.filter(quantity__gt=1, is_active=True).first()
+    stock_reserve(variant_id=variant.pk, quantity=Decimal("1"))
+    assert Variant.objects.get(pk=variant.pk).reserved == 1
+    run_files_now(out, ["offers.xml"])  # the same stock again, even unchanged
+    variant.refresh_from_db()
+    assert variant.reserved == 0 and variant.stock_updated_at is not None
