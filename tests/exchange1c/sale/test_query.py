@@ -192,3 +192,59 @@ def test_touch_bumps_version_recorded_by_next_query(sale_settings, order):
     order_touch(order)
     sale_query(session_key="s1", settings=sale_settings)
     assert QueryRecord.objects.get(session_key="s1").version == 2
+
+
+def test_orders_stream_in_pk_chunks_each_with_its_own_lines(monkeypatch, sale_settings):
+    from exchange1c.sale import query
+
+    monkeypatch.setattr(query, "CHUNK", 2)  # 5 orders: chunks of 2, 2 and 1
+    products = [make_product(name=f"Товар {i}") for i in range(3)]
+    orders = [make_order(lines=[(p.variants.get(), 1) for p in products[:n % 3 + 1]], email=f"b{n}@example.com")
+              for n in range(5)]
+    orders[2].customer = None  # a guest: counterparty id from the e-mail
+    orders[2].save()
+    body, _ = sale_query(session_key="s1", settings=sale_settings)
+    docs = documents(parse(body))
+    assert [child(d, "Ид").text for d in docs] == [str(o.public_id) for o in orders]
+    for doc, order in zip(docs, orders, strict=True):
+        goods = [child(g, "Ид").text for g in child(doc, "Товары")]
+        assert goods == [*order.lines.order_by("pk").values_list("offer_external_id", flat=True), "ORDER_DELIVERY"]
+    guest_id = child(child(child(docs[2], "Контрагенты"), "Контрагент"), "Ид").text
+    assert guest_id == str(query.uuid.uuid5(query.GUEST_NAMESPACE, "b2@example.com"))
+    assert sorted(QueryRecord.objects.values_list("order_id", flat=True)) == [o.pk for o in orders]
+
+
+def test_query_count_does_not_grow_with_the_orders(sale_settings, django_assert_max_num_queries):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    for field_name in ("status", "customer", "payment_method", "delivery_method"):
+        OrderFieldMapping.objects.create(field_name=field_name, requisite=f"Поле {field_name}")
+    make_order()
+    with CaptureQueriesContext(connection) as one:
+        sale_query(session_key="s1", settings=sale_settings)
+    for _n in range(5):
+        make_order(lines=[(make_product().variants.get(), 2), (make_product().variants.get(), 1)])
+    with django_assert_max_num_queries(len(one.captured_queries)):
+        body, _ = sale_query(session_key="s1", settings=sale_settings)
+    reqs = requisites(documents(parse(body))[-1])
+    assert (reqs["Поле status"], reqs["Поле customer"]) == ("Новый", "Иван Петров")
+    assert reqs["Поле payment_method"] and reqs["Поле delivery_method"]
+
+
+def test_an_order_deleted_while_the_answer_is_written_is_not_recorded(monkeypatch, sale_settings):
+    from exchange1c.sale import query
+    from orders.models import Order
+
+    first, second = make_order(), make_order()
+    real = query.order_document
+
+    def deleting(order, lines, maps):
+        if order.pk == first.pk:
+            Order.objects.filter(pk=first.pk).delete()  # an admin deletes it meanwhile
+        return real(order, lines, maps)
+
+    monkeypatch.setattr(query, "order_document", deleting)
+    body, _ = sale_query(session_key="s1", settings=sale_settings)
+    assert doc_ids(body) == [str(first.public_id), str(second.public_id)]
+    assert list(QueryRecord.objects.values_list("order_id", "version")) == [(second.pk, 1)]
