@@ -51,7 +51,10 @@ class Group(models.Model):
     tree_path = models.CharField(_("tree path"), max_length=1000, blank=True, default="", db_index=True)
     depth = models.PositiveSmallIntegerField(_("depth"), default=0)
     #: The last exchange that touched this group (for hiding what a full upload left out).
-    sync_mark = models.BigIntegerField(_("exchange mark"), null=True, blank=True, db_index=True)
+    #: Not indexed: hiding looks for rows whose mark is *not* the exchange's, which no index
+    #: serves, and an index would make every re-import rewrite it (and, on PostgreSQL, the row
+    #: could no longer be updated in place).
+    sync_mark = models.BigIntegerField(_("exchange mark"), null=True, blank=True)
     created_at = models.DateTimeField(_("created"), auto_now_add=True)
     updated_at = models.DateTimeField(_("updated"), auto_now=True)
 
@@ -156,7 +159,7 @@ class Product(models.Model):
     search_text = models.TextField(_("search text"), blank=True, default="", editable=False)
     #: Hash of the last 1C record applied; an unchanged record is skipped on re-import.
     source_hash = models.CharField(_("1C data hash"), max_length=64, blank=True, default="", editable=False)
-    sync_mark = models.BigIntegerField(_("exchange mark"), null=True, blank=True, db_index=True)
+    sync_mark = models.BigIntegerField(_("exchange mark"), null=True, blank=True)  # not indexed: see Group
     created_at = models.DateTimeField(_("created"), auto_now_add=True)
     updated_at = models.DateTimeField(_("updated"), auto_now=True)
 
@@ -319,7 +322,7 @@ class Variant(models.Model):
     currency = models.CharField(_("currency"), max_length=3, blank=True)
     in_stock = models.BooleanField(_("in stock"), default=False)
     source_hash = models.CharField(_("1C data hash"), max_length=64, blank=True, default="", editable=False)
-    sync_mark = models.BigIntegerField(_("exchange mark"), null=True, blank=True, db_index=True)
+    sync_mark = models.BigIntegerField(_("exchange mark"), null=True, blank=True)  # not indexed: see Group
     created_at = models.DateTimeField(_("created"), auto_now_add=True)
     updated_at = models.DateTimeField(_("updated"), auto_now=True)
 
