@@ -26,6 +26,8 @@ def main(argv=None) -> int:
     parser.add_argument("--dsn", default="postgres://postgres@127.0.0.1:5432/obmen_profile_import")
     parser.add_argument("--runs", type=int, default=2)
     parser.add_argument("--sqlite", type=Path, help="use (and keep) this SQLite file instead of a fresh one")
+    parser.add_argument("--sql-times", action="store_true",
+                        help="print the statements that took the most time, grouped by their first words")
     args = parser.parse_args(argv)
 
     work = Path(tempfile.mkdtemp(prefix="profile-import-"))
@@ -62,8 +64,13 @@ def main(argv=None) -> int:
             cursor.execute("SELECT coalesce(sum(n_tup_ins + n_tup_upd + n_tup_del), 0) FROM pg_stat_user_tables")
             return int(cursor.fetchone()[0])
 
+    statements = _StatementTimes()
+    if args.sql_times:
+        connection.execute_wrappers.append(statements)
+
     files = [n for n in ("import.xml", "offers.xml") if (args.folder / n).exists()]
     for run in range(args.runs):
+        io_before = _write_bytes()
         before = written()
         start = time.perf_counter()
         cpu = time.process_time()
@@ -74,11 +81,52 @@ def main(argv=None) -> int:
         peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
         status = [a.status for a in answers]
         extra = f" rows_written={after - before}" if before is not None else ""
+        io_mb = (_write_bytes() - io_before) / 2**20
         print(f"run {run + 1}: {seconds:.2f} s (this process's CPU {cpu:.2f} s), peak RSS {peak:.0f} MiB, "
-              f"{status}{extra}")
+              f"wrote {io_mb:.0f} MB to storage, {status}{extra}")
         for a in answers:
             print("   ", a.lines[:2])
+        if args.sql_times:
+            statements.report()
     return 0
+
+
+def _write_bytes() -> int:
+    """Bytes this process has written to storage so far (Linux /proc/self/io), 0 where unknown."""
+    try:
+        for line in Path("/proc/self/io").read_text().splitlines():
+            if line.startswith("write_bytes:"):
+                return int(line.split()[1])
+    except OSError:
+        pass
+    return 0
+
+
+class _StatementTimes:
+    """A connection execute wrapper summing wall time per statement shape (literals and lists folded)."""
+
+    def __init__(self) -> None:
+        self.seconds: dict[str, float] = {}
+        self.calls: dict[str, int] = {}
+
+    def __call__(self, execute, sql, params, many, context):
+        start = time.perf_counter()
+        try:
+            return execute(sql, params, many, context)
+        finally:
+            import re
+
+            key = re.sub(r"(%s|\?)(, (%s|\?))+", "…", str(sql))[:150]
+            self.seconds[key] = self.seconds.get(key, 0.0) + time.perf_counter() - start
+            self.calls[key] = self.calls.get(key, 0) + 1
+
+    def report(self, top: int = 25) -> None:
+        total = sum(self.seconds.values())
+        print(f"  SQL: {total:.2f} s in {sum(self.calls.values())} calls")
+        for key, seconds in sorted(self.seconds.items(), key=lambda kv: -kv[1])[:top]:
+            print(f"  {seconds:7.2f} s {self.calls[key]:6d}x  {key}")
+        self.seconds.clear()
+        self.calls.clear()
 
 
 if __name__ == "__main__":

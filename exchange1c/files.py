@@ -120,6 +120,8 @@ def append_upload(target: Path, stream, *, content_length: int | None, max_bytes
     previous = target.stat().st_size if existed else 0
     written = 0
     try:
+        if existed:
+            _unshare(target)
         with open(target, "ab") as out:
             remaining = content_length
             while remaining is None or remaining > 0:
@@ -148,6 +150,22 @@ def append_upload(target: Path, stream, *, content_length: int | None, max_bytes
         raise UploadError(_("the file could not be written (%(error)s); nothing of this piece was kept")
                           % {"error": exc.strerror or exc}) from exc
     return written
+
+
+def _unshare(target: Path) -> None:
+    """Give `target` an inode of its own when an import job holds a hard link to it.
+
+    Appending in place would change the job's file under it (importer.pipeline links rather
+    than copies the files it imports); a copy renamed over the name leaves the job's intact.
+    """
+    if target.stat().st_nlink < 2:
+        return
+    partial = target.with_name(target.name + ".unsharing")
+    try:
+        shutil.copyfile(target, partial)
+        os.replace(partial, target)
+    finally:
+        partial.unlink(missing_ok=True)
 
 
 def _roll_back(target: Path, existed: bool, previous: int) -> None:

@@ -9,8 +9,10 @@ Foreign keys resolve through {external_id: pk} maps loaded for the batch's ids o
 """
 
 import dataclasses
+import functools
 import hashlib
 import json
+import operator
 import re
 from dataclasses import dataclass, field
 from datetime import date
@@ -117,10 +119,53 @@ class Context:
         return sb.db_datetime(timezone.now())
 
 
+@dataclass(frozen=True, slots=True)
+class UnchangedProduct:
+    """Stands in for a Товар equal to the site's product `pk` (importer.screen); `deleted` is the file's mark."""
+
+    pk: int
+    deleted: bool
+
+
+@dataclass(frozen=True, slots=True)
+class UnchangedOffer:
+    """Stands in for a Предложение equal to the site's variant `pk`, with no reservation to reset."""
+
+    pk: int
+
+
+STAND_INS = (UnchangedProduct, UnchangedOffer)
+
+
+def _split_stand_ins(records, kind) -> tuple[list, list]:
+    """(the stand-ins of type `kind`, the full records) of a batch."""
+    stand_ins = [r for r in records if type(r) is kind]
+    if not stand_ins:
+        return [], records
+    return stand_ins, [r for r in records if type(r) is not kind]
+
+
+def _mark_unchanged(table: str, pks, ctx: Context, *, active: bool | None = None) -> None:
+    """Move unchanged rows to this exchange's mark, and to `active` if given, writing only what differs.
+
+    Two statements, not one: an UPDATE that names `is_active` rewrites that column's index
+    entries (SQLite) or prevents an in-place update (PostgreSQL) even when the value is the same.
+    """
+    sb.update_in(table, {"sync_mark": ctx.mark}, "id", pks, extra="(sync_mark IS NULL OR sync_mark <> %s)",
+                 params=[ctx.mark])
+    if active is not None:
+        sb.update_in(table, {"is_active": active}, "id", pks, extra="is_active <> %s", params=[active])
+
+
+@functools.cache
+def _hashed_fields(cls):
+    """A getter of the fields of a record type that are its data (not where it was in the file)."""
+    return operator.attrgetter(*[n for n in cls.__slots__ if n not in ("line", "warnings")])
+
+
 def record_hash(record, *extra) -> str:
     """A stable digest of a record's data (not its line number): equal digests mean nothing to write."""
-    names = [n for n in record.__slots__ if n not in ("line", "warnings")]
-    payload = repr((tuple(getattr(record, n) for n in names), extra))
+    payload = repr((_hashed_fields(type(record))(record), extra))
     return hashlib.blake2b(payload.encode("utf-8"), digest_size=16).hexdigest()
 
 
@@ -192,8 +237,13 @@ def apply_groups(records, ctx: Context) -> None:
     ctx.groups_applied += len(records)
 
 
+def brand_setting_key(setting: str) -> str:
+    """Setting 5 (the brand property's name or Ид) as records are compared with it."""
+    return " ".join(setting.split()).casefold()
+
+
 def _brand_key(ctx: Context) -> str:
-    return " ".join(ctx.brand_property.split()).casefold()
+    return brand_setting_key(ctx.brand_property)
 
 
 def is_brand_property(record, ctx: Context) -> bool:
@@ -329,6 +379,12 @@ def apply_products(records, ctx: Context, staged_images: dict | None = None) -> 
     A Товар whose Ид is `guid#feature` (CommerceML 2.04 lists each characteristic as a Товар)
     is a variant of product `guid`: the product is written from it, and the variant too.
     """
+    stand_ins, records = _split_stand_ins(records, UnchangedProduct)
+    for deleted in (False, True):
+        _mark_unchanged(T_PRODUCT, [r.pk for r in stand_ins if r.deleted == deleted], ctx, active=not deleted)
+    ctx.unchanged += len(stand_ins)
+    if not records:
+        return []
     featured = [r for r in records if "#" in r.external_id]
     if featured:
         plain = {r.external_id for r in records if "#" not in r.external_id}
@@ -378,10 +434,8 @@ def _apply_products(records, ctx: Context, staged_images: dict | None) -> list[i
     unchanged = [r for r in records
                  if r.external_id in existing and existing[r.external_id][1] == hashes[r.external_id]]
     for deleted in (False, True):
-        pks = [existing[r.external_id][0] for r in unchanged if r.deleted == deleted]
-        sb.update_in(T_PRODUCT, {"sync_mark": ctx.mark, "is_active": not deleted}, "id", pks,
-                     extra="(sync_mark IS NULL OR sync_mark <> %s OR is_active <> %s)",
-                     params=[ctx.mark, not deleted])
+        _mark_unchanged(T_PRODUCT, [existing[r.external_id][0] for r in unchanged if r.deleted == deleted], ctx,
+                        active=not deleted)
     ctx.unchanged += len(unchanged)
     unchanged_ids = {r.external_id for r in unchanged}
     todo = [r for r in records if r.external_id not in unchanged_ids]
@@ -654,6 +708,11 @@ def variant_external_id(offer) -> str:
 
 def apply_offers(records, ctx: Context) -> list[int]:
     """Upsert variants, prices and stock from offers; returns the touched product pks."""
+    stand_ins, records = _split_stand_ins(records, UnchangedOffer)
+    _mark_unchanged(T_VARIANT, [r.pk for r in stand_ins], ctx)
+    ctx.unchanged += len(stand_ins)
+    if not records:
+        return []
     records = list({variant_external_id(r): r for r in records}.values())
     products = sb.select_map(T_PRODUCT, "external_id", {r.product_id for r in records})
     known = []
@@ -671,8 +730,7 @@ def apply_offers(records, ctx: Context) -> list[int]:
     hashes = {variant_external_id(r): record_hash(r) for r in known}
     unchanged = [r for r in known if (v := existing.get(variant_external_id(r))) and v[2] == hashes[v_id(r)]
                  and not v[3]]
-    sb.update_in(T_VARIANT, {"sync_mark": ctx.mark}, "id", [existing[v_id(r)][0] for r in unchanged],
-                 extra="(sync_mark IS NULL OR sync_mark <> %s)", params=[ctx.mark])
+    _mark_unchanged(T_VARIANT, [existing[v_id(r)][0] for r in unchanged], ctx)
     ctx.unchanged += len(unchanged)
     unchanged_ids = {v_id(r) for r in unchanged}
     todo = [r for r in known if v_id(r) not in unchanged_ids]
@@ -682,26 +740,16 @@ def apply_offers(records, ctx: Context) -> list[int]:
     now = ctx.now()
     new = [r for r in todo if v_id(r) not in existing]
 
-    def name_of(r):
-        if r.feature_id:
-            return _cut(", ".join(v for _n, v in r.characteristics if v) or r.name or "", 500)
-        return ""
-
-    sb.upsert(T_VARIANT, ["external_id", "product_id", "name", "article", "barcode", "characteristics", "position",
-                          "is_active", "quantity", "reserved", "currency", "in_stock", "source_hash", "sync_mark",
-                          "created_at", "updated_at"],
-              [(v_id(r), products[r.product_id], name_of(r), _cut(r.article, 255), _cut(r.barcode, 255),
-                _json([list(p) for p in r.characteristics]), 0, not r.deleted, Decimal("0"), Decimal("0"), "",
-                False, hashes[v_id(r)], ctx.mark, now, now) for r in new],
-              conflict=["external_id"])
+    # Stock first: the variant's own quantity (the warehouses' sum) goes into its row below.
+    stocked = [r for r in todo if r.has_stock]
+    warehouses = {}
+    if stocked:
+        warehouse_ids = list(dict.fromkeys(s.warehouse_id for r in stocked for s in r.stocks))
+        warehouses = _ensure_warehouses(warehouse_ids, ctx, {s.warehouse_id: r.line for r in stocked
+                                                            for s in r.stocks}) if warehouse_ids else {}
+    quantities = {v_id(r): _offer_quantity(r) for r in stocked}
+    _write_variants(todo, existing, products, hashes, quantities, ctx, now)
     changed = [r for r in todo if v_id(r) in existing]
-    sb.update_many(T_VARIANT, "id", ["is_active", "source_hash", "sync_mark", "updated_at"],
-                   [(not r.deleted, hashes[v_id(r)], ctx.mark, now, existing[v_id(r)][0]) for r in changed])
-    # A prices-only or rests-only offer carries no name: it must not blank what the offers file set.
-    sb.update_many(T_VARIANT, "id", ["name", "article", "barcode", "characteristics"],
-                   [(name_of(r), _cut(r.article, 255), _cut(r.barcode, 255),
-                     _json([list(p) for p in r.characteristics]), existing[v_id(r)][0])
-                    for r in changed if r.name is not None or r.characteristics])
     ctx.created += len(new)
     ctx.updated += sum(1 for r in changed if not r.deleted)
     ctx.deactivated += sum(1 for r in changed if r.deleted and existing[v_id(r)][4])
@@ -735,31 +783,16 @@ def apply_offers(records, ctx: Context) -> list[int]:
                   list(rows.values()), conflict=["variant_id", "price_type_id"],
                   update=["value", "currency", "unit", "coefficient"])
 
-    # Stock: per warehouse when 1C sends it (the variant's quantity is their sum), else the total.
-    stocked = [r for r in todo if r.has_stock]
-    if stocked:
-        warehouse_ids = list(dict.fromkeys(s.warehouse_id for r in stocked for s in r.stocks))
-        warehouses = _ensure_warehouses(warehouse_ids, ctx, {s.warehouse_id: r.line for r in stocked
-                                                            for s in r.stocks}) if warehouse_ids else {}
+    # Stock per warehouse, when 1C sends it that way.
+    per_warehouse = [r for r in stocked if r.stocks]
+    if per_warehouse:
         stock_rows = {}
-        quantities = []
-        per_warehouse = [r for r in stocked if r.stocks]
-        for r in stocked:
+        for r in per_warehouse:
             variant_pk = variants[v_id(r)]
-            if r.stocks:
-                total = Decimal("0")
-                for s in r.stocks:
-                    qty = s.quantity if s.quantity.is_finite() and abs(s.quantity) < MAX_QUANTITY else Decimal("0")
-                    qty = qty.quantize(MILLI)
-                    key = (variant_pk, warehouses[s.warehouse_id])
-                    previous = stock_rows.get(key, (None, None, Decimal("0")))[2]
-                    stock_rows[key] = (variant_pk, warehouses[s.warehouse_id], previous + qty, now)
-                    total += qty
-            else:
-                total = r.quantity if r.quantity is not None and r.quantity.is_finite() else Decimal("0")
-                if abs(total) >= MAX_QUANTITY:
-                    total = Decimal("0")
-            quantities.append((total.quantize(MILLI), variant_pk))
+            for s in r.stocks:
+                key = (variant_pk, warehouses[s.warehouse_id])
+                previous = stock_rows.get(key, (None, None, Decimal("0")))[2]
+                stock_rows[key] = (variant_pk, warehouses[s.warehouse_id], previous + _quantity(s.quantity), now)
         sb.upsert(T_STOCK, ["variant_id", "warehouse_id", "quantity", "updated_at"], list(stock_rows.values()),
                   conflict=["variant_id", "warehouse_id"], update=["quantity"])
         # A warehouse 1C no longer lists for the variant has none of it left.
@@ -768,11 +801,6 @@ def apply_offers(records, ctx: Context) -> list[int]:
                                 ["id", "variant_id", "warehouse_id"])
                  if (variant_pk, warehouse_pk) not in stock_rows]
         sb.delete_in(T_STOCK, "id", stale)
-        # Two-stage stock (catalog.models.Variant): 1C's new figure already counts the site's
-        # orders, so reservations restart from zero, with the quantity, in one UPDATE.
-        stock_time = ctx.now()
-        sb.update_many(T_VARIANT, "id", ["quantity", "reserved", "stock_updated_at"],
-                       [(quantity, Decimal("0"), stock_time, variant_pk) for quantity, variant_pk in quantities])
 
     # A product that now has characteristics keeps its bare variant hidden, so the storefront
     # never offers an unpriced "no characteristic" choice beside the real ones.
@@ -790,6 +818,51 @@ def v_id(offer) -> str:
     return variant_external_id(offer)
 
 
+def _quantity(value: Decimal | None) -> Decimal:
+    """A stock figure as stored: three decimals, and 0 for what no column can hold."""
+    if value is None or not value.is_finite() or abs(value) >= MAX_QUANTITY:
+        return Decimal("0")
+    return value.quantize(MILLI)
+
+
+def _offer_quantity(offer) -> Decimal:
+    """The variant's quantity: the sum over the warehouses when 1C lists them, else its total."""
+    if offer.stocks:
+        return sum((_quantity(s.quantity) for s in offer.stocks), Decimal("0"))
+    return _quantity(offer.quantity)
+
+
+_VARIANT_INSERT = ("external_id", "product_id", "name", "article", "barcode", "characteristics", "position",
+                   "is_active", "quantity", "reserved", "currency", "in_stock", "source_hash", "sync_mark",
+                   "stock_updated_at", "created_at", "updated_at")
+_VARIANT_ALWAYS = ("is_active", "source_hash", "sync_mark", "updated_at")
+_VARIANT_INFO = ("name", "article", "barcode", "characteristics")
+_VARIANT_STOCK = ("quantity", "reserved", "stock_updated_at")
+
+
+def _write_variants(offers, existing, products, hashes, quantities, ctx: Context, now) -> None:
+    """Insert or update the offers' variants, one upsert per shape of offer, each row written once.
+
+    What an upsert updates depends on what the offer carries: a prices-only offer has no name
+    and must not blank what the offers file set, a rests-only one has no prices, and only an
+    offer with stock sets the quantity (two-stage stock, catalog.models.Variant: 1C's figure
+    already counts the site's orders, so the reservation restarts from zero with it).
+    """
+    shapes: dict[tuple[bool, bool], list] = {}
+    for r in offers:
+        shapes.setdefault((r.name is not None or bool(r.characteristics), v_id(r) in quantities), []).append(r)
+    for (has_info, has_stock), group in shapes.items():
+        rows = []
+        for r in group:
+            name = _cut(", ".join(v for _n, v in r.characteristics if v) or r.name or "", 500) if r.feature_id else ""
+            quantity = quantities.get(v_id(r), Decimal("0"))
+            rows.append((v_id(r), products[r.product_id], name, _cut(r.article, 255), _cut(r.barcode, 255),
+                         _json([list(p) for p in r.characteristics]), 0, not r.deleted, quantity, Decimal("0"), "",
+                         False, hashes[v_id(r)], ctx.mark, now if has_stock else None, now, now))
+        update = _VARIANT_ALWAYS + (_VARIANT_INFO if has_info else ()) + (_VARIANT_STOCK if has_stock else ())
+        sb.upsert(T_VARIANT, _VARIANT_INSERT, rows, conflict=["external_id"], update=update)
+
+
 def hide_untouched(mark: int, *, groups: bool) -> tuple[int, int]:
     """Hide 1C products (and groups) whose sync_mark is not `mark`; never deletes. Returns (products, groups)."""
     where = "external_id IS NOT NULL AND is_active = %s AND (sync_mark IS NULL OR sync_mark <> %s)"
@@ -801,7 +874,10 @@ def hide_untouched(mark: int, *, groups: bool) -> tuple[int, int]:
 
 
 __all__ = [
+    "STAND_INS",
     "Context",
+    "UnchangedOffer",
+    "UnchangedProduct",
     "apply_groups",
     "apply_offers",
     "apply_price_types",
@@ -809,6 +885,7 @@ __all__ = [
     "apply_properties",
     "apply_units",
     "apply_warehouses",
+    "brand_setting_key",
     "hide_untouched",
     "record_hash",
     "variant_external_id",

@@ -57,6 +57,7 @@ from exchange1c.commerceml.records import (
 from exchange1c.importer import apply
 from exchange1c.importer.backup import backup_database
 from exchange1c.importer.images import store_image
+from exchange1c.importer.screen import Screen
 from exchange1c.models import ExchangeSettings, ImportJob, StagedImage
 
 logger = logging.getLogger(__name__)
@@ -68,6 +69,11 @@ IMAGE_CHUNK = 200
 #: Records per pickled chunk of the staged file (memory stays flat whatever the file size).
 STAGE_CHUNK = 500
 ITEM_TYPES = (ProductRecord, OfferRecord)
+#: What batches records by: a stand-in for an unchanged record goes with the records of its kind,
+#: so a file with a few changes scattered through it still applies in full-size batches.
+BATCH_KIND = {apply.UnchangedProduct: ProductRecord, apply.UnchangedOffer: OfferRecord}
+#: Everything that counts towards the job's position (`items_done`).
+POSITION_TYPES = (*ITEM_TYPES, *apply.STAND_INS)
 ACCEPTED_KINDS = frozenset({KIND_CATALOG, KIND_CLASSIFIER, *OFFER_KINDS})
 
 State = ImportJob.State
@@ -106,7 +112,7 @@ def create_job(*, run, mark: int | None, folder: Path, filename: str) -> ImportJ
     root.mkdir(parents=True, exist_ok=True)
     target = root / f"{job.pk}-{Path(filename).name}"
     try:
-        shutil.copyfile(source, target)
+        _private_copy(source, target)
     except OSError as exc:
         job.state = State.FAILED
         job.error = _("The file %(file)s cannot be read: %(reason)s") % {
@@ -117,6 +123,20 @@ def create_job(*, run, mark: int | None, folder: Path, filename: str) -> ImportJ
     job.work_path = str(target)
     job.save(update_fields=["work_path"])
     return job
+
+
+def _private_copy(source: Path, target: Path) -> None:
+    """Give the job its own name for the file: a hard link where the filesystem allows, else a copy.
+
+    A link costs no time and no disk writes whatever the file's size. It is still private:
+    `init` only unlinks names, and an upload that appends to a linked file first gives the
+    upload its own copy (exchange1c.files.append_upload), so the job's content never changes.
+    """
+    target.unlink(missing_ok=True)
+    try:
+        os.link(source, target)
+    except OSError:
+        shutil.copyfile(source, target)
 
 
 def _write(job: ImportJob, token: str, **fields) -> None:
@@ -167,6 +187,7 @@ def run_job(job_id: int, *, token: str, batch_size: int = BATCH_SIZE, on_batch=N
     job = ImportJob.objects.get(pk=job_id)
     if job.is_finished:
         return job
+    _tune_connection()
     try:
         if job.apply_started_at is None:
             if not _read_stage(job, token):
@@ -189,6 +210,18 @@ def run_job(job_id: int, *, token: str, batch_size: int = BATCH_SIZE, on_batch=N
             _fail(job, token, _("Internal error after %(done)s of %(total)s products/offers were applied: "
                                 "%(error)s") % {"done": job.items_done, "total": job.items_total, "error": exc})
     return job
+
+
+def _tune_connection() -> None:
+    """SQLite: keep this connection's temporary files in memory.
+
+    Each batch statement that changes many rows keeps a statement journal so it can be undone
+    alone; on disk that is a temporary file per batch, several MB each, written and thrown
+    away (a quarter of what a 10k import wrote). A batch's journal is bounded by its pages.
+    """
+    if connection.vendor == "sqlite":
+        with connection.cursor() as cursor:
+            cursor.execute("PRAGMA temp_store = MEMORY")
 
 
 # --- stage 1 -----------------------------------------------------------------------------------
@@ -217,23 +250,40 @@ def _read_stage(job: ImportJob, token: str) -> bool:
         beat = time.monotonic()
         folder = Path(job.folder)
         staging = _StagingWriter(staged_path(job), token)
-        for record in reader:
-            staging.add(record)
-            if isinstance(record, ITEM_TYPES):
-                items += 1
-                if isinstance(record, ProductRecord) and record.images:
-                    for path, _caption in record.images:
+        screen = Screen(apply.brand_setting_key(ExchangeSettings.get_solo().brand_property or ""))
+        chunk: list = []
+
+        def stage_chunk():
+            nonlocal pending
+            for item in screen.filter(chunk):
+                staging.add(item)
+                # An unchanged product's pictures are what the site already has (same paths,
+                # same hash): only the others are read and stored.
+                if type(item) is ProductRecord and item.images:
+                    for path, _caption in item.images:
                         if path not in seen:
                             seen.add(path)
                             pending.append(path)
                     if len(pending) >= IMAGE_CHUNK:
                         _stage_images(job, folder, pending)
                         pending = []
-            elif isinstance(record, GroupRecord):
-                groups += 1
+            chunk.clear()
+
+        for record in reader:
+            if isinstance(record, ITEM_TYPES):
+                items += 1
+                chunk.append(record)
+                if len(chunk) >= STAGE_CHUNK:
+                    stage_chunk()
+            else:
+                stage_chunk()  # keeps the file's order of classifier records and items
+                staging.add(record)
+                if isinstance(record, GroupRecord):
+                    groups += 1
             if time.monotonic() - beat > HEARTBEAT_SECONDS:
                 _write(job, token, items_total=items, groups_total=groups)
                 beat = time.monotonic()
+        stage_chunk()
         _stage_images(job, folder, pending)
         staging.commit()
     except CommerceMLError as exc:
@@ -271,7 +321,7 @@ def _stage_images(job: ImportJob, folder: Path, paths: list[str]) -> None:
 #: How the reader's records pickle: (class, field values) instead of dataclasses' per-object
 #: state dicts, 2-3x faster both ways.
 _RECORD_CLASSES = [cls for cls in vars(record_types).values()
-                   if isinstance(cls, type) and dataclasses.is_dataclass(cls)]
+                   if isinstance(cls, type) and dataclasses.is_dataclass(cls)] + list(apply.STAND_INS)
 
 
 def _reducer(cls):
@@ -350,7 +400,7 @@ def _records_to_apply(job: ImportJob):
     skip = job.items_done
     items = 0
     for record in source:
-        if isinstance(record, ITEM_TYPES):
+        if isinstance(record, POSITION_TYPES):
             items += 1
             if items <= skip:
                 continue
@@ -391,7 +441,7 @@ def _apply_stage(job: ImportJob, token: str, batch_size: int, on_batch) -> None:
     pending_type = None
     _refresh_statistics()
     for record in _records_to_apply(job):
-        kind = type(record)
+        kind = BATCH_KIND.get(type(record), type(record))
         if kind not in ITEM_TYPES and job.classifier_done:
             continue
         if pending and (kind is not pending_type or len(pending) >= batch_size):
@@ -415,29 +465,45 @@ def _apply_stage(job: ImportJob, token: str, batch_size: int, on_batch) -> None:
 #: PostgreSQL: every this many batches (and when an apply begins), tables that grew by half since
 #: their last ANALYZE get one.
 STATISTICS_EVERY_BATCHES = 16
-_ANALYZED_MODELS = ("Product", "Variant", "Price", "Stock", "ProductGroup", "ProductPropertyValue", "ProductImage")
+#: The catalog tables the batches look rows up in, with the columns they look them up by.
+_ANALYZED = {
+    "Product": ("id", "external_id", "is_active"),
+    "Variant": ("id", "external_id", "product_id"),
+    "Price": ("variant_id", "price_type_id"),
+    "Stock": ("variant_id", "warehouse_id"),
+    "ProductGroup": ("product_id", "group_id"),
+    "ProductPropertyValue": ("product_id", "property_id"),
+    "ProductImage": ("product_id",),
+}
 
 
 def _refresh_statistics() -> None:
-    """ANALYZE the catalog tables the batches look rows up in whose statistics are stale (PostgreSQL only).
+    """ANALYZE the catalog tables the batches look rows up in that outgrew their statistics (PostgreSQL only).
 
     The batches' statements find their rows by `IN` lists; without statistics (a fresh database,
     or autovacuum off or behind) the planner guesses those match most of a table and scans it
     whole, so every batch costs as much as the table is large and an import grows quadratic.
-    A table is analysed when the rows changed since its last ANALYZE exceed half of it, so a
-    large import analyses each table a few times (as it doubles), not at every batch.
+    A table is analysed when it holds half as many rows again as its statistics say, so a
+    large import analyses each table a few times (as it grows), not at every batch.
+
+    Only the look-up columns are analysed: a whole-table ANALYZE also samples the full-text
+    index expressions of products, twenty times the cost. (A column list leaves the table's
+    "changed since analyze" counter alone, hence the comparison with `reltuples`.)
     """
     if connection.vendor != "postgresql":
         return
     from django.apps import apps
 
-    tables = [apps.get_model("catalog", name)._meta.db_table for name in _ANALYZED_MODELS]
+    columns = {apps.get_model("catalog", name)._meta.db_table: cols for name, cols in _ANALYZED.items()}
     with connection.cursor() as cursor:
-        cursor.execute("SELECT relname FROM pg_stat_user_tables WHERE relname = ANY(%s) "
-                       "AND n_mod_since_analyze > GREATEST(n_live_tup / 2, 1000)", [tables])
+        cursor.execute("SELECT s.relname FROM pg_stat_user_tables s JOIN pg_class c ON c.oid = s.relid "
+                       "WHERE s.relname = ANY(%s) AND s.n_live_tup > GREATEST(c.reltuples, 0) * 1.5 + 1000",
+                       [list(columns)])
         stale = [row[0] for row in cursor.fetchall()]
         if stale:
-            cursor.execute(f"ANALYZE {', '.join(connection.ops.quote_name(t) for t in stale)}")
+            q = connection.ops.quote_name
+            targets = ", ".join(f"{q(t)} ({', '.join(q(c) for c in columns[t])})" for t in stale)
+            cursor.execute(f"ANALYZE {targets}")
 
 
 APPLIERS = {
