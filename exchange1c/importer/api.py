@@ -168,6 +168,7 @@ def import_poll(*, run, folder: Path, filename: str, budget_seconds: float) -> A
 def _finalize(jobs, mark: int) -> tuple[Answer, int]:
     """Hide what the full catalog files among `jobs` (all sharing `mark`) did not touch, once."""
     if jobs.filter(finalized_at__isnull=False).exists():
+        apply.forget_seen(mark)  # rows a file applied after an early hide (1C 7.7's import.xml) left
         return Answer("success", [_("Missing products were already handled for this exchange.")]), 0
     if jobs.exclude(state__in=[State.DONE, State.FAILED]).exists():
         return Answer("success", [_("Imports of this exchange are unfinished: missing products are not hidden "
@@ -189,6 +190,7 @@ def _finalize(jobs, mark: int) -> tuple[Answer, int]:
             ImportJob.objects.filter(pk=full[-1].pk).update(hidden=hidden)
             lines.append(_("Hidden as missing from the full upload: %(products)s products, %(groups)s groups")
                          % {"products": hidden, "groups": hidden_groups})
+        apply.forget_seen(mark)
         jobs.update(finalized_at=timezone.now())
     return Answer("success", lines), hidden
 

@@ -55,7 +55,7 @@ from exchange1c.commerceml.records import (
 )
 from exchange1c.importer import sqlbatch as sb
 from exchange1c.importer.currency import iso_currency
-from exchange1c.models import BrandProperty, StagedImage
+from exchange1c.models import BrandProperty, SeenProduct, StagedImage
 
 T_GROUP = Group._meta.db_table
 T_PRODUCT = Product._meta.db_table
@@ -71,6 +71,7 @@ T_PRICE = Price._meta.db_table
 T_WAREHOUSE = Warehouse._meta.db_table
 T_STOCK = Stock._meta.db_table
 T_IMAGE = ProductImage._meta.db_table
+T_SEEN = SeenProduct._meta.db_table
 
 KIND_MAP = {PRODUCT_SERVICE: Product.Kind.SERVICE, PRODUCT_SET: Product.Kind.SET}
 #: Requisites the importer maps to fields; the others are kept in Product.requisites.
@@ -145,16 +146,16 @@ def _split_stand_ins(records, kind) -> tuple[list, list]:
     return stand_ins, [r for r in records if type(r) is not kind]
 
 
-def _mark_unchanged(table: str, pks, ctx: Context, *, active: bool | None = None) -> None:
-    """Move unchanged rows to this exchange's mark, and to `active` if given, writing only what differs.
+def _mark_unchanged(pks, ctx: Context, *, active: bool) -> None:
+    """Count unchanged products as touched by this exchange, without writing their rows.
 
-    Two statements, not one: an UPDATE that names `is_active` rewrites that column's index
-    entries (SQLite) or prevents an in-place update (PostgreSQL) even when the value is the same.
+    They go into SeenProduct (a few bytes each), which hiding consults beside `sync_mark`; only
+    a product whose `is_active` differs from the file's is updated, by a statement naming that
+    column alone (naming it needlessly rewrites its indexes on SQLite and blocks in-place
+    updates on PostgreSQL).
     """
-    sb.update_in(table, {"sync_mark": ctx.mark}, "id", pks, extra="(sync_mark IS NULL OR sync_mark <> %s)",
-                 params=[ctx.mark])
-    if active is not None:
-        sb.update_in(table, {"is_active": active}, "id", pks, extra="is_active <> %s", params=[active])
+    sb.upsert(T_SEEN, ["mark", "product_id"], [(ctx.mark, pk) for pk in pks], conflict=())
+    sb.update_in(T_PRODUCT, {"is_active": active}, "id", pks, extra="is_active <> %s", params=[active])
 
 
 @functools.cache
@@ -381,7 +382,7 @@ def apply_products(records, ctx: Context, staged_images: dict | None = None) -> 
     """
     stand_ins, records = _split_stand_ins(records, UnchangedProduct)
     for deleted in (False, True):
-        _mark_unchanged(T_PRODUCT, [r.pk for r in stand_ins if r.deleted == deleted], ctx, active=not deleted)
+        _mark_unchanged([r.pk for r in stand_ins if r.deleted == deleted], ctx, active=not deleted)
     ctx.unchanged += len(stand_ins)
     if not records:
         return []
@@ -434,7 +435,7 @@ def _apply_products(records, ctx: Context, staged_images: dict | None) -> list[i
     unchanged = [r for r in records
                  if r.external_id in existing and existing[r.external_id][1] == hashes[r.external_id]]
     for deleted in (False, True):
-        _mark_unchanged(T_PRODUCT, [existing[r.external_id][0] for r in unchanged if r.deleted == deleted], ctx,
+        _mark_unchanged([existing[r.external_id][0] for r in unchanged if r.deleted == deleted], ctx,
                         active=not deleted)
     ctx.unchanged += len(unchanged)
     unchanged_ids = {r.external_id for r in unchanged}
@@ -708,8 +709,8 @@ def variant_external_id(offer) -> str:
 
 def apply_offers(records, ctx: Context) -> list[int]:
     """Upsert variants, prices and stock from offers; returns the touched product pks."""
+    # An unchanged offer writes nothing: variants play no part in hiding (their product does).
     stand_ins, records = _split_stand_ins(records, UnchangedOffer)
-    _mark_unchanged(T_VARIANT, [r.pk for r in stand_ins], ctx)
     ctx.unchanged += len(stand_ins)
     if not records:
         return []
@@ -730,7 +731,6 @@ def apply_offers(records, ctx: Context) -> list[int]:
     hashes = {variant_external_id(r): record_hash(r) for r in known}
     unchanged = [r for r in known if (v := existing.get(variant_external_id(r))) and v[2] == hashes[v_id(r)]
                  and not v[3]]
-    _mark_unchanged(T_VARIANT, [existing[v_id(r)][0] for r in unchanged], ctx)
     ctx.unchanged += len(unchanged)
     unchanged_ids = {v_id(r) for r in unchanged}
     todo = [r for r in known if v_id(r) not in unchanged_ids]
@@ -863,11 +863,20 @@ def _write_variants(offers, existing, products, hashes, quantities, ctx: Context
         sb.upsert(T_VARIANT, _VARIANT_INSERT, rows, conflict=["external_id"], update=update)
 
 
+def forget_seen(mark: int) -> None:
+    """Drop the exchange's SeenProduct rows once its missing products were dealt with."""
+    sb.delete_in(T_SEEN, "mark", [mark])
+
+
 def hide_untouched(mark: int, *, groups: bool) -> tuple[int, int]:
     """Hide 1C products (and groups) whose sync_mark is not `mark`; never deletes. Returns (products, groups)."""
     where = "external_id IS NOT NULL AND is_active = %s AND (sync_mark IS NULL OR sync_mark <> %s)"
-    products = sb.update_where(T_PRODUCT, {"is_active": False}, where, [True, mark])
+    # Names from _meta, values as parameters (what S608 cannot see); unchanged products are in SeenProduct.
+    seen = (f" AND NOT EXISTS (SELECT 1 FROM {sb.quote(T_SEEN)} s WHERE s.mark = %s "  # noqa: S608
+            f"AND s.product_id = {sb.quote(T_PRODUCT)}.id)")
+    products = sb.update_where(T_PRODUCT, {"is_active": False}, where + seen, [True, mark, mark])
     hidden_groups = sb.update_where(T_GROUP, {"is_active": False}, where, [True, mark]) if groups else 0
+    forget_seen(mark)
     if products or hidden_groups:
         catalog_changed()
     return products, hidden_groups
@@ -886,6 +895,7 @@ __all__ = [
     "apply_units",
     "apply_warehouses",
     "brand_setting_key",
+    "forget_seen",
     "hide_untouched",
     "record_hash",
     "variant_external_id",

@@ -22,8 +22,12 @@ CHUNK = 500
 COPY_MIN_ROWS = 200
 
 
-def _q(name: str) -> str:
+def quote(name: str) -> str:
+    """A table or column name quoted for this backend (names come from _meta, never from input)."""
     return connection.ops.quote_name(name)
+
+
+_q = quote
 
 
 def _chunks(items: Sequence, size: int = CHUNK):

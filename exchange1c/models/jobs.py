@@ -9,7 +9,7 @@ pictures a file names, so the apply stage never reads the upload folder again.
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
-__all__ = ["BrandProperty", "ImportJob", "StagedImage"]
+__all__ = ["BrandProperty", "ImportJob", "SeenProduct", "StagedImage"]
 
 
 class ImportJob(models.Model):
@@ -124,3 +124,24 @@ class BrandProperty(models.Model):
 
     def __str__(self):
         return self.name or self.external_id
+
+
+class SeenProduct(models.Model):
+    """A product an exchange listed unchanged: it counts as touched when missing products are hidden.
+
+    Moving the product's own `sync_mark` would rewrite every row of an unchanged catalog at
+    every exchange; a narrow row here costs a few bytes. Rows live until the exchange is
+    finalized (importer.apply.hide_untouched), or are purged by `exchange_maintenance`.
+    """
+
+    mark = models.BigIntegerField(_("exchange mark"))
+    #: Not a foreign key: a product deleted meanwhile leaves a harmless row, not a cascade.
+    product_id = models.BigIntegerField(_("product"))
+
+    class Meta:
+        verbose_name = _("product seen unchanged")
+        verbose_name_plural = _("products seen unchanged")
+        constraints = [models.UniqueConstraint(fields=["mark", "product_id"], name="seenproduct_mark_product")]
+
+    def __str__(self):
+        return f"{self.mark}: {self.product_id}"

@@ -14,7 +14,7 @@ from django.utils import timezone
 
 from exchange1c import emails, files, protocol
 from exchange1c import log as exchange_log
-from exchange1c.models import ExchangeRun, ExchangeSession, ExchangeSettings
+from exchange1c.models import ExchangeRun, ExchangeSession, ExchangeSettings, ImportJob, SeenProduct
 
 logger = logging.getLogger(__name__)
 
@@ -54,6 +54,19 @@ def purge_files(cfg) -> int:
     return purged
 
 
+def purge_seen_products() -> int:
+    """Drop the SeenProduct rows no exchange will finalize any more (finalizing drops its own).
+
+    Kept: those of open exchanges, and of imports not finalized that began within a day
+    (a re-run from the admin has no exchange; its rows go when it ends).
+    """
+    recent = timezone.now() - timedelta(days=1)
+    live = set(ExchangeRun.objects.filter(status=ExchangeRun.Status.OPEN).values_list("pk", flat=True))
+    live |= set(ImportJob.objects.filter(finalized_at__isnull=True, created_at__gte=recent)
+                .values_list("mark", flat=True))
+    return SeenProduct.objects.exclude(mark__in=live).delete()[0]
+
+
 def _mtime(path: Path) -> float:
     try:
         return path.stat().st_mtime
@@ -71,6 +84,7 @@ def run(*, resize: bool = True) -> dict:
 
         report["photos_resized"] = resize_pending()
     report["purged_folders"] = purge_files(cfg)
+    report["purged_seen_products"] = purge_seen_products()
     cutoff = timezone.now() - timedelta(days=cfg.keep_days)
     report["purged_log_rows"] = exchange_log.purge(older_than=cutoff)
     report["expired_sessions"] = ExchangeSession.objects.filter(

@@ -12,7 +12,7 @@ from exchange1c.commerceml.records import OfferRecord, ProductRecord
 from exchange1c.files import append_upload
 from exchange1c.importer import api, pipeline, worker
 from exchange1c.importer.apply import UnchangedOffer, UnchangedProduct
-from exchange1c.models import ExchangeRun, ImportJob
+from exchange1c.models import ExchangeRun, ImportJob, SeenProduct
 from tests.exchange1c.importer.conftest import catalog_dump
 from tests.exchange1c.importer.test_resume import SimulatedCrash, crash_after, poll_until_done, reference_dump
 
@@ -57,20 +57,23 @@ def test_a_file_that_fails_reading_leaves_no_staged_records(gen):
     assert _leftovers(job) == []
 
 
-def test_an_unchanged_re_import_writes_no_catalog_row_but_the_marks(gen):
+def test_an_unchanged_re_import_writes_no_catalog_row(gen):
     folder = gen("cat", "--products", 200, "--variants-share", 0.3)
     first = api.run_files_now(folder, ["import.xml", "offers.xml"])
     assert [a.status for a in first] == ["success", "success"]
     before = catalog_dump()
-    updated = {pk: at for pk, at in Product.objects.values_list("pk", "updated_at")}
+    rows = {model: set(model.objects.values_list("pk", "updated_at", "sync_mark")) for model in (Product, Variant)}
     again = api.run_files_now(folder, ["import.xml", "offers.xml"])
     assert [a.status for a in again] == ["success", "success"]
     jobs = list(ImportJob.objects.order_by("-id")[:2])
     assert sum(j.created + j.updated for j in jobs) == 0
+    assert sum(j.unchanged for j in jobs) == 200 + Variant.objects.exclude(source_hash="").count()
     assert catalog_dump() == before
-    assert dict(Product.objects.values_list("pk", "updated_at")) == updated
-    assert set(Product.objects.values_list("sync_mark", flat=True)) == {jobs[0].mark}
-    assert Variant.objects.filter(sync_mark=jobs[0].mark).count() >= 200
+    # Not even the exchange mark moved: the products counted as touched through SeenProduct,
+    # whose rows are gone once the exchange was finalized.
+    assert {model: set(model.objects.values_list("pk", "updated_at", "sync_mark")) for model in rows} == rows
+    assert Product.objects.filter(is_active=True).count() == 200
+    assert not SeenProduct.objects.exists()
 
 
 def _local(element) -> str:
@@ -149,7 +152,9 @@ def test_an_unchanged_product_hidden_by_an_earlier_exchange_comes_back(gen):
     assert api.run_files_now(partial, ["import.xml"])[0].status == "success"
     assert not Product.objects.get(external_id=external_id).is_active  # a full upload left it out
     answers = api.run_files_now(folder, ["import.xml", "offers.xml"])
-    assert "создано 0, обновлено 0, без изменений 40" in answers[0].lines[0]
+    assert [a.status for a in answers] == ["success", "success"]
+    job = ImportJob.objects.filter(filename="import.xml").latest("id")
+    assert (job.created, job.updated, job.unchanged) == (0, 0, 40)
     assert Product.objects.filter(is_active=True).count() == 40
 
 
@@ -163,3 +168,15 @@ def test_the_job_links_the_upload_and_a_later_append_does_not_reach_it(gen, tmp_
     assert work.read_bytes() == content
     assert (folder / "import.xml").read_bytes() == content + b"<!-- more -->"
     assert work.stat().st_nlink == 1
+
+
+def test_maintenance_purges_seen_rows_only_of_exchanges_no_one_will_finalize(db):
+    from exchange1c.management.commands.exchange_maintenance import purge_seen_products
+
+    open_run = ExchangeRun.objects.create(kind="catalog")
+    closed_run = ExchangeRun.objects.create(kind="catalog", status=ExchangeRun.Status.COMPLETED)
+    rerun = ImportJob.objects.create(mark=-999, filename="import.xml", folder="/x")  # an admin re-run going on
+    for mark in (open_run.pk, closed_run.pk, rerun.mark, -12345):
+        SeenProduct.objects.create(mark=mark, product_id=1)
+    assert purge_seen_products() == 2
+    assert set(SeenProduct.objects.values_list("mark", flat=True)) == {open_run.pk, -999}
