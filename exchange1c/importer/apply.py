@@ -748,7 +748,7 @@ def apply_offers(records, ctx: Context) -> list[int]:
         warehouses = _ensure_warehouses(warehouse_ids, ctx, {s.warehouse_id: r.line for r in stocked
                                                             for s in r.stocks}) if warehouse_ids else {}
     quantities = {v_id(r): _offer_quantity(r) for r in stocked}
-    _write_variants(todo, existing, products, hashes, quantities, ctx, now)
+    _write_variants(todo, products, hashes, quantities, ctx, now)
     changed = [r for r in todo if v_id(r) in existing]
     ctx.created += len(new)
     ctx.updated += sum(1 for r in changed if not r.deleted)
@@ -840,7 +840,7 @@ _VARIANT_INFO = ("name", "article", "barcode", "characteristics")
 _VARIANT_STOCK = ("quantity", "reserved", "stock_updated_at")
 
 
-def _write_variants(offers, existing, products, hashes, quantities, ctx: Context, now) -> None:
+def _write_variants(offers, products, hashes, quantities, ctx: Context, now) -> None:
     """Insert or update the offers' variants, one upsert per shape of offer, each row written once.
 
     What an upsert updates depends on what the offer carries: a prices-only offer has no name
