@@ -20,7 +20,6 @@ import hashlib
 from exchange1c.commerceml.records import OfferRecord, ProductRecord
 from exchange1c.importer import sqlbatch as sb
 from exchange1c.importer.apply import (
-    STAND_INS,
     T_PRODUCT,
     T_VARIANT,
     UnchangedOffer,
@@ -60,7 +59,6 @@ class Screen:
     def __init__(self, brand_key: str) -> None:
         self.brand_key = brand_key
         self.seen = SeenIds()
-        self.screened = 0
 
     def filter(self, records: list) -> list:
         """`records` in file order, with the unchanged products and offers replaced; reads the DB, writes nothing."""
@@ -94,5 +92,4 @@ class Screen:
                 # A reservation is reset by the offer's stock (catalog.models.Variant), so it must apply.
                 if row is not None and row[1] == digest and not row[2]:
                     result[index] = UnchangedOffer(pk=row[0])
-        self.screened += sum(1 for r in result if type(r) in STAND_INS)
         return result
