@@ -15,7 +15,7 @@ from django.db.models import Prefetch, Sum
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
-from catalog import services
+from catalog import search_index, services
 from catalog.models import (
     Brand,
     Group,
@@ -393,6 +393,7 @@ class ProductAdmin(SearchTextMixin, admin.ModelAdmin):
             services.product_slug_change(obj, obj.slug)
         obj.search_text = services.search_text_for(obj.name, obj.article, obj.barcode)
         super().save_model(request, obj, form, change)
+        search_index.refresh([obj.pk])
 
     def save_related(self, request, form, formsets, change):
         super().save_related(request, form, formsets, change)

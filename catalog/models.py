@@ -12,6 +12,7 @@ whether any is in stock, so group pages sort and filter on one table at 100k pro
 
 from decimal import Decimal
 
+from django.contrib.postgres.search import SearchVectorField
 from django.core.validators import MinValueValidator
 from django.db import models
 from django.db.models import Q
@@ -132,16 +133,18 @@ class Product(models.Model):
     name = models.CharField(_("name"), max_length=500)
     full_name = models.CharField(_("full name"), max_length=1000, blank=True)
     slug = models.SlugField(_("slug"), max_length=255, unique=True)
-    article = models.CharField(_("article"), max_length=255, blank=True, db_index=True)
-    barcode = models.CharField(_("barcode"), max_length=255, blank=True, db_index=True)
+    article = models.CharField(_("article"), max_length=255, blank=True)
+    barcode = models.CharField(_("barcode"), max_length=255, blank=True)
     code = models.CharField(_("1C code"), max_length=64, blank=True)
     description = models.TextField(_("description"), blank=True)
     description_html = models.TextField(_("description (HTML)"), blank=True)
     brand = models.ForeignKey(
-        Brand, verbose_name=_("brand"), null=True, blank=True, on_delete=models.SET_NULL, related_name="products"
+        Brand, verbose_name=_("brand"), null=True, blank=True, on_delete=models.SET_NULL, related_name="products",
+        db_index=False,  # product_brand_active leads with it
     )
     unit = models.ForeignKey(
-        Unit, verbose_name=_("unit"), null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+        Unit, verbose_name=_("unit"), null=True, blank=True, on_delete=models.SET_NULL, related_name="+",
+        db_index=False,  # only deleting a unit looks products up by it: a rare scan, not a write per import row
     )
     weight = models.DecimalField(_("weight, kg"), max_digits=12, decimal_places=3, null=True, blank=True)
     kind = models.CharField(_("kind"), max_length=16, choices=Kind.choices, default=Kind.GOODS)
@@ -171,6 +174,10 @@ class Product(models.Model):
             models.Index(fields=["is_active", "name"], name="product_active_name"),
             models.Index(fields=["is_active", "price"], name="product_active_price"),
             models.Index(fields=["brand", "is_active"], name="product_brand_active"),
+            # Plain indexes, not db_index: on PostgreSQL db_index adds a second, pattern-ops
+            # index for LIKE 'x%' that no query here makes, and every import writes both.
+            models.Index(fields=["article"], name="product_article"),
+            models.Index(fields=["barcode"], name="product_barcode"),
         ]
 
     def __str__(self):
@@ -180,11 +187,37 @@ class Product(models.Model):
         return reverse("catalog:product", kwargs={"slug": self.slug})
 
 
+class ProductSearch(models.Model):
+    """A product's PostgreSQL search entry, in a table of its own.
+
+    The full-text document and the trigram index of the folded text are the dearest indexes
+    to keep: on catalog_product every price, stock or visibility update of a product rewrote
+    them, and an import updates each product it writes. Here they change only when the
+    searchable text does (catalog.search_index.refresh). SQLite searches Product.search_text
+    itself and leaves this table empty.
+    """
+
+    product = models.OneToOneField(Product, primary_key=True, on_delete=models.CASCADE, related_name="search_entry")
+    #: The weighted tsvector of name, full name, article and barcode (search_index.DOCUMENT_SQL).
+    document = SearchVectorField(null=True)
+    #: A copy of Product.search_text, for the trigram index (a partial article still matches).
+    text = models.TextField(blank=True, default="")
+
+    class Meta:
+        verbose_name = _("product search entry")
+        verbose_name_plural = _("product search entries")
+
+    def __str__(self):
+        return str(self.product_id)
+
+
 class ProductGroup(models.Model):
     """Membership of a product in a group (1C lets a product sit in several)."""
 
-    product = models.ForeignKey(Product, on_delete=models.CASCADE, related_name="group_links")
-    group = models.ForeignKey(Group, on_delete=models.CASCADE, related_name="product_links")
+    # db_index=False on the keys below: each leads a composite index of the model already,
+    # and an import writes every index of these tables once per row.
+    product = models.ForeignKey(Product, on_delete=models.CASCADE, related_name="group_links", db_index=False)
+    group = models.ForeignKey(Group, on_delete=models.CASCADE, related_name="product_links", db_index=False)
 
     class Meta:
         verbose_name = _("product in group")
@@ -259,8 +292,9 @@ class PropertyValue(models.Model):
 class ProductPropertyValue(models.Model):
     """A product's value of a property, typed by the property's value type."""
 
-    product = models.ForeignKey(Product, on_delete=models.CASCADE, related_name="property_values")
-    property = models.ForeignKey(Property, verbose_name=_("property"), on_delete=models.CASCADE, related_name="+")
+    product = models.ForeignKey(Product, on_delete=models.CASCADE, related_name="property_values", db_index=False)
+    property = models.ForeignKey(Property, verbose_name=_("property"), on_delete=models.CASCADE, related_name="+",
+                                 db_index=False)
     value_ref = models.ForeignKey(
         PropertyValue, verbose_name=_("value from list"), null=True, blank=True, on_delete=models.CASCADE,
         related_name="+",
@@ -301,7 +335,8 @@ class Variant(models.Model):
     """
 
     external_id = external_id_field()
-    product = models.ForeignKey(Product, verbose_name=_("product"), on_delete=models.CASCADE, related_name="variants")
+    product = models.ForeignKey(Product, verbose_name=_("product"), on_delete=models.CASCADE, related_name="variants",
+                                db_index=False)  # variant_product_active leads with it
     name = models.CharField(_("name"), max_length=500, blank=True)
     article = models.CharField(_("article"), max_length=255, blank=True)
     barcode = models.CharField(_("barcode"), max_length=255, blank=True)
@@ -380,9 +415,11 @@ class PriceType(models.Model):
 class Price(models.Model):
     """A variant's price of one price type (Цена)."""
 
-    variant = models.ForeignKey(Variant, verbose_name=_("variant"), on_delete=models.CASCADE, related_name="prices")
+    # Both keys lead a two-column index below (the unique pair, price_type_variant).
+    variant = models.ForeignKey(Variant, verbose_name=_("variant"), on_delete=models.CASCADE, related_name="prices",
+                                db_index=False)
     price_type = models.ForeignKey(PriceType, verbose_name=_("price type"), on_delete=models.CASCADE,
-                                   related_name="prices")
+                                   related_name="prices", db_index=False)
     value = models.DecimalField(_("price"), **MONEY, validators=[MinValueValidator(Decimal("0"))])
     currency = models.CharField(_("currency"), max_length=3, default="RUB")
     unit = models.CharField(_("unit"), max_length=64, blank=True)
@@ -422,9 +459,11 @@ class Warehouse(models.Model):
 class Stock(models.Model):
     """A variant's quantity in one warehouse, as 1C last reported it."""
 
-    variant = models.ForeignKey(Variant, verbose_name=_("variant"), on_delete=models.CASCADE, related_name="stocks")
+    # Both keys lead a two-column index below (the unique pair, stock_warehouse_variant).
+    variant = models.ForeignKey(Variant, verbose_name=_("variant"), on_delete=models.CASCADE, related_name="stocks",
+                                db_index=False)
     warehouse = models.ForeignKey(Warehouse, verbose_name=_("warehouse"), on_delete=models.CASCADE,
-                                  related_name="stocks")
+                                  related_name="stocks", db_index=False)
     quantity = models.DecimalField(_("quantity"), **QUANTITY, default=Decimal("0"))
     updated_at = models.DateTimeField(_("updated"), auto_now=True)
 

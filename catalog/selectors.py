@@ -240,30 +240,16 @@ def brands_of(*, products: QuerySet[Product]) -> list[Brand]:
     return brand_facets(products=products)[0]
 
 
-def search_document():
-    """The PostgreSQL full-text document of a product.
-
-    Migration catalog 0002 builds a GIN index on exactly this expression (as SQL); change one,
-    change the other, or the search falls back to computing it for every row.
-    """
-    from django.contrib.postgres.search import SearchVector
-
-    return (
-        SearchVector("name", config="russian", weight="A")
-        + SearchVector("full_name", config="russian", weight="B")
-        + SearchVector("article", "barcode", "search_text", config="simple", weight="A")
-    )
-
-
 def product_search(*, query: str) -> QuerySet[Product]:
     """Active products matching `query`, best first.
 
     PostgreSQL: full-text over the name with the Russian stemmer plus the 'simple' config
     (articles and barcodes are not words a stemmer knows), and a substring match of the
-    case-folded search_text so a partial article still finds its product; both are indexed
-    (GIN on the document, trigram GIN on search_text) and the rank is computed for matches
-    only. SQLite: only the substring match; search_text is folded by Python because SQLite's
-    LIKE folds ASCII only, so a plain case-sensitive instr() is enough (and cheaper).
+    case-folded text so a partial article still finds its product; both read the product's
+    search entry (catalog.models.ProductSearch: GIN on its document, trigram GIN on its text)
+    and the rank is computed for matches only. SQLite: only the substring match; search_text
+    is folded by Python because SQLite's LIKE folds ASCII only, so a plain case-sensitive
+    instr() is enough (and cheaper).
     """
     query = (query or "").strip()[:200]
     products = Product.objects.filter(is_active=True)
@@ -277,11 +263,10 @@ def product_search(*, query: str) -> QuerySet[Product]:
             query, config="simple", search_type="plain"
         )
         products = (
-            products.alias(document=search_document())
             # The substring test first: the trigram index needs a recheck of the whole
-            # condition, and a row it already matches then skips building its document.
-            .filter(Q(search_text__contains=folded) | Q(document=search))
-            .alias(rank=SearchRank(search_document(), search))
+            # condition, and a row it already matches then skips the document test.
+            products.filter(Q(search_entry__text__contains=folded) | Q(search_entry__document=search))
+            .alias(rank=SearchRank(F("search_entry__document"), search))
             .order_by("-rank", "name", "pk")
         )
     else:

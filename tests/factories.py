@@ -11,6 +11,7 @@ from decimal import ROUND_HALF_UP, Decimal
 from django.db.models import F
 from django.utils import timezone
 
+from catalog import search_index
 from catalog.models import (
     Brand,
     Group,
@@ -144,6 +145,7 @@ def make_product(*, name: str | None = None, group: Group | None = None, groups:
         external_id=external_id or f"00000000-0000-0000-0000-{number:012d}",
         search_text=search_text_for(name, article, barcode),
     )
+    search_index.refresh([product.pk])
     for g in [*([group] if group else []), *(groups or [])]:
         ProductGroup.objects.create(product=product, group=g)
     if variants is None:

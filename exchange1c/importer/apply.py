@@ -21,6 +21,7 @@ from decimal import Decimal, InvalidOperation
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from catalog import search_index
 from catalog.generation import catalog_changed
 from catalog.models import (
     Brand,
@@ -542,6 +543,7 @@ def _apply_products(records, ctx: Context, staged_images: dict | None) -> list[i
     ctx.updated += len(changed) - sum(1 for r in changed if r.deleted)
 
     pks = sb.select_map(T_PRODUCT, "external_id", [r.external_id for r in todo])
+    search_index.refresh(pks.values())
     # Every product has a variant from birth, keyed by the product's Ид, so prices always have a home.
     sb.upsert(T_VARIANT, ["external_id", "product_id", "name", "article", "barcode", "characteristics", "position",
                           "is_active", "quantity", "reserved", "currency", "in_stock", "source_hash", "sync_mark",

@@ -24,6 +24,7 @@ from catalog.models import (
     Stock,
     Variant,
 )
+from catalog.selectors import product_search
 from orders.models import Cart, Order, OrderStatus, OrderStatusChange
 from orders.services import cart_add
 from tests.factories import make_brand, make_group, make_order, make_product, make_unit
@@ -219,6 +220,7 @@ def test_product_slug_change_keeps_the_old_address(staff, shop):
     assert kettle.slug == "chaynik-bosch-novyy"
     assert ProductSlugRedirect.objects.get(slug=old_slug).product == kettle
     assert "twk-2 новый" in kettle.search_text
+    assert [p.pk for p in product_search(query="Новый")] == [kettle.pk]  # PostgreSQL: its search entry too
     assert staff.get(reverse("catalog:product", kwargs={"slug": old_slug})).status_code in (301, 302)
 
 

@@ -185,6 +185,21 @@ def test_product_policy(gen, tmp_path, policy):
     assert all(new_prices[k] > old_prices[k] for k in old_prices)
 
 
+def test_storefront_search_finds_what_an_import_named(gen, tmp_path):
+    """On PostgreSQL the search reads each product's search entry, which the import writes."""
+    from catalog.selectors import product_search
+
+    first = gen("first", "--products", 20)
+    run_files_now(first, ["import.xml", "offers.xml"])
+    product = Product.objects.order_by("external_id").first()
+    word = product.name.split()[0]
+    assert product.pk in {p.pk for p in product_search(query=word)}
+    assert [p.pk for p in product_search(query=product.article[2:])] == [product.pk]
+    assert not product_search(query="НОВОЕ").exists()
+    run_files_now(_renamed_copy(first, tmp_path / "second"), ["import.xml", "offers.xml"])
+    assert product_search(query="новое").count() == 20  # the stemmed word, and the folded text
+
+
 def test_brand_property_becomes_brand(gen):
     out = gen("brands", "--products", 40, "--no-manufacturer")
     run_files_now(out, ["import.xml", "offers.xml"])
