@@ -203,6 +203,9 @@ class ProductRecord:
     deleted: bool
     line: int
     warnings: tuple[str, ...] = ()
+    #: The importer's digest of the record's data (importer.apply.record_hash), when its screen
+    #: already computed it; the reader leaves it empty.
+    digest: str = ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -251,3 +254,4 @@ class OfferRecord:
     line: int
     unit: UnitRecord | None = None
     warnings: tuple[str, ...] = ()
+    digest: str = ""  # as ProductRecord.digest

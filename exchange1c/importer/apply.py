@@ -162,7 +162,7 @@ def _mark_unchanged(pks, ctx: Context, *, active: bool) -> None:
 @functools.cache
 def _hashed_fields(cls):
     """A getter of the fields of a record type that are its data (not where it was in the file)."""
-    return operator.attrgetter(*[n for n in cls.__slots__ if n not in ("line", "warnings")])
+    return operator.attrgetter(*[n for n in cls.__slots__ if n not in ("line", "warnings", "digest")])
 
 
 def record_hash(record, *extra) -> str:
@@ -431,7 +431,7 @@ def _apply_products(records, ctx: Context, staged_images: dict | None) -> list[i
     existing = sb.select_map(T_PRODUCT, "external_id", ids, _PRODUCT_COLUMNS)
     policy = ctx.policy
     brand_key = _brand_key(ctx)
-    hashes = {r.external_id: record_hash(r, brand_key) for r in records}
+    hashes = {r.external_id: r.digest or record_hash(r, brand_key) for r in records}
 
     unchanged = [r for r in records
                  if r.external_id in existing and existing[r.external_id][1] == hashes[r.external_id]]
@@ -730,7 +730,7 @@ def apply_offers(records, ctx: Context) -> list[int]:
     vids = [variant_external_id(r) for r in known]
     existing = sb.select_map(T_VARIANT, "external_id", vids, ("id", "product_id", "source_hash", "reserved",
                                                               "is_active"))
-    hashes = {variant_external_id(r): record_hash(r) for r in known}
+    hashes = {variant_external_id(r): r.digest or record_hash(r) for r in known}
     unchanged = [r for r in known if (v := existing.get(variant_external_id(r))) and v[2] == hashes[v_id(r)]
                  and not v[3]]
     ctx.unchanged += len(unchanged)

@@ -15,6 +15,7 @@ screening. Which Ид were met is kept in a fixed-size Bloom filter, so memory s
 whatever the file size; a false positive only means a record is applied the ordinary way.
 """
 
+import dataclasses
 import hashlib
 
 from exchange1c.commerceml.records import OfferRecord, ProductRecord
@@ -84,6 +85,8 @@ class Screen:
                 row = rows.get(external_id)
                 if row is not None and row[1] == digest:
                     result[index] = UnchangedProduct(pk=row[0], deleted=records[index].deleted)
+                else:
+                    result[index] = dataclasses.replace(records[index], digest=digest)  # stage 2 needs it too
         if offers:
             rows = sb.select_map(T_VARIANT, "external_id", [i for i, _h in offers.values()],
                                  ("id", "source_hash", "reserved"))
@@ -92,4 +95,6 @@ class Screen:
                 # A reservation is reset by the offer's stock (catalog.models.Variant), so it must apply.
                 if row is not None and row[1] == digest and not row[2]:
                     result[index] = UnchangedOffer(pk=row[0])
+                else:
+                    result[index] = dataclasses.replace(records[index], digest=digest)
         return result
