@@ -35,6 +35,17 @@ def _chunks(items: Sequence, size: int = CHUNK):
         yield items[start:start + size]
 
 
+def _in(column: str, values: Sequence) -> tuple[str, list]:
+    """`column IN (…)` for one chunk of values, as (SQL, parameters).
+
+    PostgreSQL gets `= ANY(%s)` with one array parameter: the statement text is the same for
+    every chunk, so neither the driver nor the server parses a new one per batch.
+    """
+    if connection.vendor == "postgresql":
+        return f"{_q(column)} = ANY(%s)", [list(values)]
+    return f"{_q(column)} IN ({', '.join(['%s'] * len(values))})", list(values)
+
+
 def upsert(table: str, columns: Sequence[str], rows: Sequence[Sequence], *, conflict: Sequence[str],
            update: Sequence[str] | None = None) -> int:
     """Insert `rows`; a row whose `conflict` columns already exist updates `update` (None: is left alone).
@@ -140,8 +151,8 @@ def select_map(table: str, key: str, keys: Iterable, columns: Sequence[str] = ("
     single = len(columns) == 1
     with connection.cursor() as cursor:
         for part in _chunks(wanted):
-            marks = ", ".join(["%s"] * len(part))
-            cursor.execute(f"SELECT {cols} FROM {_q(table)} WHERE {_q(key)} IN ({marks})", part)
+            where, params = _in(key, part)
+            cursor.execute(f"SELECT {cols} FROM {_q(table)} WHERE {where}", params)
             for row in cursor.fetchall():
                 result[row[0]] = row[1] if single else tuple(row[1:])
     return result
@@ -156,8 +167,8 @@ def select_rows(table: str, key: str, keys: Iterable, columns: Sequence[str]) ->
     cols = ", ".join(_q(c) for c in columns)
     with connection.cursor() as cursor:
         for part in _chunks(wanted):
-            marks = ", ".join(["%s"] * len(part))
-            cursor.execute(f"SELECT {cols} FROM {_q(table)} WHERE {_q(key)} IN ({marks})", part)
+            where, params = _in(key, part)
+            cursor.execute(f"SELECT {cols} FROM {_q(table)} WHERE {where}", params)
             rows.extend(cursor.fetchall())
     return rows
 
@@ -170,11 +181,9 @@ def delete_in(table: str, column: str, values: Iterable, *, extra: str = "", par
         return 0
     with connection.cursor() as cursor:
         for part in _chunks(wanted):
-            marks = ", ".join(["%s"] * len(part))
-            cursor.execute(
-                f"DELETE FROM {_q(table)} WHERE {_q(column)} IN ({marks}){' AND ' + extra if extra else ''}",
-                [*part, *params],
-            )
+            where, values = _in(column, part)
+            cursor.execute(f"DELETE FROM {_q(table)} WHERE {where}{' AND ' + extra if extra else ''}",
+                           [*values, *params])
             deleted += max(cursor.rowcount, 0)
     return deleted
 
@@ -189,11 +198,9 @@ def update_in(table: str, sets: dict, column: str, values: Iterable, *, extra: s
     changed = 0
     with connection.cursor() as cursor:
         for part in _chunks(wanted):
-            marks = ", ".join(["%s"] * len(part))
-            cursor.execute(
-                f"UPDATE {_q(table)} SET {assign} WHERE {_q(column)} IN ({marks}){' AND ' + extra if extra else ''}",
-                [*sets.values(), *part, *params],
-            )
+            where, values = _in(column, part)
+            cursor.execute(f"UPDATE {_q(table)} SET {assign} WHERE {where}{' AND ' + extra if extra else ''}",
+                           [*sets.values(), *values, *params])
             changed += max(cursor.rowcount, 0)
     return changed
 
