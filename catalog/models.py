@@ -174,11 +174,11 @@ class Product(models.Model):
             models.Index(fields=["is_active", "name"], name="product_active_name"),
             models.Index(fields=["is_active", "price"], name="product_active_price"),
             models.Index(fields=["brand", "is_active"], name="product_brand_active"),
-            # Plain indexes, not db_index: on PostgreSQL db_index adds a second, pattern-ops
-            # index for LIKE 'x%' that no query here makes, and every import writes both.
-            models.Index(fields=["article"], name="product_article"),
-            models.Index(fields=["barcode"], name="product_barcode"),
         ]
+        # No index on article or barcode: nothing looks a product up by either (search reads
+        # ProductSearch, the admin's search is a substring scan), and an import writes every
+        # index of this table for each product, twice on a first import (the row, then its
+        # price summary).
 
     def __str__(self):
         return self.name
