@@ -76,6 +76,7 @@ def setup_catalog_orm(count: int, seed: int = 1) -> None:
 
     from django.db import transaction
 
+    from catalog import search_index
     from catalog.models import (
         Brand,
         Group,
@@ -119,6 +120,7 @@ def setup_catalog_orm(count: int, seed: int = 1) -> None:
                                      external_id=f"bench-p-{i:07d}", unit=unit, brand=rnd.choice(brands),
                                      search_text=search_text_for(name, f"ART-{i:06d}")))
             products = Product.objects.bulk_create(batch)
+            search_index.refresh([p.pk for p in products])  # PostgreSQL's search entries, as an import writes them
             ProductGroup.objects.bulk_create([ProductGroup(product=p, group=rnd.choice(leaves)) for p in products])
             variants = Variant.objects.bulk_create([
                 Variant(product=p, external_id=p.external_id + (f"#{k}" if k else ""), name=f"вариант {k}" if k else "",
