@@ -10,6 +10,7 @@ from collections.abc import Iterable
 from django.db import connection
 
 from catalog.models import Product, ProductSearch
+from catalog.services import chunked
 
 #: The weighted document of a catalog_product row `p`: the name and full name through the
 #: Russian stemmer; articles and barcodes, which no stemmer knows, as plain words (and the
@@ -35,19 +36,16 @@ def refresh(product_ids: Iterable[int]) -> None:
     """
     if not enabled():
         return
-    ids = list(dict.fromkeys(product_ids))
     q = connection.ops.quote_name
     entry, product = q(ProductSearch._meta.db_table), q(Product._meta.db_table)
     with connection.cursor() as cursor:
-        for start in range(0, len(ids), CHUNK):
-            part = ids[start:start + CHUNK]
-            marks = ", ".join(["%s"] * len(part))
-            # Table names from _meta, ids as parameters: what S608 cannot see.
+        for part in chunked(dict.fromkeys(product_ids), CHUNK):
+            # Table names from _meta, ids as one array parameter: what S608 cannot see.
             cursor.execute(
                 f"INSERT INTO {entry} (product_id, document, text) "  # noqa: S608
-                f"SELECT p.id, {DOCUMENT_SQL}, p.search_text FROM {product} p WHERE p.id IN ({marks}) "
+                f"SELECT p.id, {DOCUMENT_SQL}, p.search_text FROM {product} p WHERE p.id = ANY(%s) "
                 f"ON CONFLICT (product_id) DO UPDATE SET document = excluded.document, text = excluded.text "
                 f"WHERE {entry}.text IS DISTINCT FROM excluded.text "
                 f"OR {entry}.document IS DISTINCT FROM excluded.document",
-                part,
+                [part],
             )
