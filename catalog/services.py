@@ -168,28 +168,38 @@ def _variant_summaries(cursor, batch, storefront, old) -> None:
 
 
 def _product_summaries(cursor, batch) -> None:
+    """Product.price/old_price from its cheapest active priced variant (ties to the lowest id),
+    Product.in_stock from whether any of those is in stock; no such variant clears all three.
+
+    Two statements, each joining the batch's products only to their variants. One statement that
+    joined the products to themselves (to clear those without variants) let PostgreSQL estimate
+    the batch at one row once the table was large, and rescan the variants' ranking for each of
+    the batch's products: 280 ms a batch at 100k products instead of 10.
+    """
     q = connection.ops.quote_name
     variant, product = q(Variant._meta.db_table), q(Product._meta.db_table)
     if batch is None:
-        v_where, p_where, target, params = "", "", "", []
+        v_where, target, params = "", "", []
     else:
         marks = ", ".join(["%s"] * len(batch))
-        v_where, p_where, params = f"AND product_id IN ({marks})", f"WHERE p.id IN ({marks})", list(batch)
+        v_where, params = f"AND product_id IN ({marks})", list(batch)
         target = f"{product}.id IN ({marks}) AND "
     differs = _differs()
-    # The cheapest active priced variant gives both prices (ties go to the lowest id).
     cursor.execute(
         f"UPDATE {product} SET price = s.price, old_price = s.old_price, in_stock = s.in_stock FROM ("  # noqa: S608
-        f"SELECT p.id AS id, c.price AS price, c.old_price AS old_price, "
-        f"CASE WHEN st.product_id IS NULL THEN %s ELSE %s END AS in_stock FROM {product} p "
-        f"LEFT JOIN (SELECT product_id, price, old_price, "
-        f"ROW_NUMBER() OVER (PARTITION BY product_id ORDER BY price, id) AS rn FROM {variant} "
-        f"WHERE is_active = %s AND price IS NOT NULL {v_where}) c ON c.product_id = p.id AND c.rn = 1 "
-        f"LEFT JOIN (SELECT DISTINCT product_id FROM {variant} WHERE is_active = %s AND in_stock = %s "
-        f"AND price IS NOT NULL {v_where}) st ON st.product_id = p.id {p_where}) AS s "
+        f"SELECT product_id AS id, price, old_price, CASE WHEN stocked = 1 THEN %s ELSE %s END AS in_stock FROM ("
+        f"SELECT product_id, price, old_price, ROW_NUMBER() OVER (PARTITION BY product_id ORDER BY price, id) AS rn, "
+        f"MAX(CASE WHEN in_stock = %s THEN 1 ELSE 0 END) OVER (PARTITION BY product_id) AS stocked "
+        f"FROM {variant} WHERE is_active = %s AND price IS NOT NULL {v_where}) ranked WHERE rn = 1) AS s "
         f"WHERE {target}{product}.id = s.id AND ({product}.price {differs} s.price "
         f"OR {product}.old_price {differs} s.old_price OR {product}.in_stock {differs} s.in_stock)",
-        [False, True, True, *params, True, True, *params, *params, *params],
+        [True, False, True, True, *params, *params],
+    )
+    cursor.execute(
+        f"UPDATE {product} SET price = NULL, old_price = NULL, in_stock = %s "  # noqa: S608
+        f"WHERE {target}(price IS NOT NULL OR old_price IS NOT NULL OR in_stock = %s) AND NOT EXISTS ("
+        f"SELECT 1 FROM {variant} v WHERE v.product_id = {product}.id AND v.is_active = %s AND v.price IS NOT NULL)",
+        [False, *params, True, True],
     )
 
 
