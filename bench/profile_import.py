@@ -86,9 +86,21 @@ def main(argv=None) -> int:
               f"wrote {io_mb:.0f} MB to storage, {status}{extra}")
         for a in answers:
             print("   ", a.lines[:2])
+        _print_stages(len(files))
         if args.sql_times:
             statements.report()
     return 0
+
+
+def _print_stages(count: int) -> None:
+    """Each of the last `count` jobs' reading (stage 1) and applying (stage 2) seconds."""
+    from exchange1c.models import ImportJob
+
+    for job in reversed(ImportJob.objects.order_by("-pk")[:count]):
+        if job.apply_started_at and job.finished_at:
+            reading = (job.apply_started_at - job.created_at).total_seconds()
+            applying = (job.finished_at - job.apply_started_at).total_seconds()
+            print(f"    {job.filename}: reading {reading:.2f} s, applying {applying:.2f} s")
 
 
 def _write_bytes() -> int:
