@@ -39,11 +39,31 @@ def _in(column: str, values: Sequence) -> tuple[str, list]:
     """`column IN (…)` for one chunk of values, as (SQL, parameters).
 
     PostgreSQL gets `= ANY(%s)` with one array parameter: the statement text is the same for
-    every chunk, so neither the driver nor the server parses a new one per batch.
+    every chunk, so neither the driver nor the server parses a new one per batch. The array
+    goes as its text literal: psycopg's list dumper is Python, twice as slow per call.
     """
     if connection.vendor == "postgresql":
-        return f"{_q(column)} = ANY(%s)", [list(values)]
+        literal = array_literal(values)
+        if literal is None:
+            return f"{_q(column)} = ANY(%s)", [list(values)]
+        return f"{_q(column)} = ANY(%s::{literal[0]})", [literal[1]]
     return f"{_q(column)} IN ({', '.join(['%s'] * len(values))})", list(values)
+
+
+def array_literal(values: Sequence) -> tuple[str, str] | None:
+    """(type, text) of a PostgreSQL array of these ints, strings or booleans; None for other values.
+
+    `{1,2}` as bigint[], `{"a","b \\"c\\""}` as text[], `{t,f}` as boolean[].
+    """
+    kinds = {type(v) for v in values}
+    if kinds == {int}:
+        return "bigint[]", "{" + ",".join(map(str, values)) + "}"
+    if kinds == {str}:
+        return "text[]", "{" + ",".join('"' + v.replace("\\", "\\\\").replace('"', '\\"') + '"'
+                                        for v in values) + "}"
+    if kinds == {bool}:
+        return "boolean[]", "{" + ",".join("t" if v else "f" for v in values) + "}"
+    return None
 
 
 def upsert(table: str, columns: Sequence[str], rows: Sequence[Sequence], *, conflict: Sequence[str],
@@ -96,7 +116,12 @@ def _use_copy(rows) -> bool:
 
 
 def _copy_stage(cursor, table: str, columns: Sequence[str], rows) -> str:
-    """COPY rows into a session temp table with `columns` typed as in `table`; returns its quoted name."""
+    """COPY rows into a session temp table with `columns` typed as in `table`; returns its quoted name.
+
+    Callers hold a transaction (an import batch's, or their own) but no savepoint of their own:
+    a failed statement fails the batch's transaction whole anyway, and two savepoint round
+    trips per statement cost more than the COPY of a small batch.
+    """
     cols = ", ".join(_q(c) for c in columns)
     suffix = hashlib.blake2b(f"{table}:{cols}".encode(), digest_size=6).hexdigest()
     stage = _q(f"sb_{suffix}")
@@ -112,7 +137,7 @@ def _copy_stage(cursor, table: str, columns: Sequence[str], rows) -> str:
 def _copy_update(table: str, key: str, columns: Sequence[str], rows) -> None:
     """PostgreSQL: COPY (values…, key) rows into a temp table, then one UPDATE … FROM."""
     sets = ", ".join(f"{_q(c)} = s.{_q(c)}" for c in columns)
-    with transaction.atomic(), connection.cursor() as cursor:
+    with transaction.atomic(savepoint=False), connection.cursor() as cursor:
         stage = _copy_stage(cursor, table, [*columns, key], rows)
         cursor.execute(f"UPDATE {_q(table)} AS t SET {sets} FROM {stage} AS s WHERE t.{_q(key)} = s.{_q(key)}")
 
@@ -120,7 +145,7 @@ def _copy_update(table: str, key: str, columns: Sequence[str], rows) -> None:
 def _copy_insert(table: str, columns: Sequence[str], rows: Sequence[Sequence], on_conflict: str) -> None:
     """PostgreSQL: COPY the rows into a session temp table shaped like `columns`, then one INSERT … SELECT."""
     cols = ", ".join(_q(c) for c in columns)
-    with transaction.atomic(), connection.cursor() as cursor:
+    with transaction.atomic(savepoint=False), connection.cursor() as cursor:
         stage = _copy_stage(cursor, table, columns, rows)
         cursor.execute(f"INSERT INTO {_q(table)} ({cols}) SELECT {cols} FROM {stage}{on_conflict}")
 

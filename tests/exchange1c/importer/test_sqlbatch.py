@@ -65,3 +65,15 @@ def test_update_and_delete_helpers_count_rows():
     assert sb.update_where(T, {"name": "Z"}, "is_active = %s", [False]) == 2
     assert sb.delete_in(T, "external_id", ["w1", "w2", "w9"]) == 3
     assert sorted(Warehouse.objects.values_list("name", flat=True)) == ["W0", "W3", "W6", "W7", "W8", "X", "Y"]
+
+
+def test_look_ups_find_keys_with_quotes_backslashes_commas_and_braces():
+    # On PostgreSQL the keys travel as one array literal: each must arrive exactly as 1C wrote it.
+    keys = ['a"b', "c\\d", "e,f", "{g}", " h ", "NULL", "", "Склад №1", "x\\\"y"]
+    sb.insert(T, ["external_id", "name", "is_active"], [(k, f"W{i}", i % 2 == 0) for i, k in enumerate(keys)])
+    found = sb.select_map(T, "external_id", [*keys, "a", "c\\\\d"], ("name",))
+    assert found == {k: f"W{i}" for i, k in enumerate(keys)}
+    pks = list(Warehouse.objects.filter(external_id__in=keys[:3]).values_list("pk", flat=True))
+    assert sorted(r[0] for r in sb.select_rows(T, "id", pks, ["external_id"])) == sorted(keys[:3])
+    assert len(sb.select_rows(T, "is_active", [False], ["id"])) == 4
+    assert sb.delete_in(T, "external_id", ["NULL", "e,f"]) == 2
