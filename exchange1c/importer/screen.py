@@ -15,7 +15,6 @@ screening. Which Ид were met is kept in a fixed-size Bloom filter, so memory s
 whatever the file size; a false positive only means a record is applied the ordinary way.
 """
 
-import dataclasses
 import hashlib
 
 from exchange1c.commerceml.records import OfferRecord, ProductRecord
@@ -86,7 +85,7 @@ class Screen:
                 if row is not None and row[1] == digest:
                     result[index] = UnchangedProduct(pk=row[0], deleted=records[index].deleted)
                 else:
-                    result[index] = dataclasses.replace(records[index], digest=digest)  # stage 2 needs it too
+                    result[index] = _with_digest(records[index], digest)  # stage 2 needs it too
         if offers:
             rows = sb.select_map(T_VARIANT, "external_id", [i for i, _h in offers.values()],
                                  ("id", "source_hash", "reserved"))
@@ -96,5 +95,13 @@ class Screen:
                 if row is not None and row[1] == digest and not row[2]:
                     result[index] = UnchangedOffer(pk=row[0])
                 else:
-                    result[index] = dataclasses.replace(records[index], digest=digest)
+                    result[index] = _with_digest(records[index], digest)
         return result
+
+
+def _with_digest(record, digest: str):
+    """The record, carrying its digest. Set in place: the screen is the only holder of a record
+    the reader just made, and a copy of each changed record (dataclasses.replace) cost a tenth
+    of stage 1 on a first import."""
+    object.__setattr__(record, "digest", digest)
+    return record
