@@ -89,7 +89,13 @@ def _wait(job_id: int, budget_seconds: float) -> ImportJob:
             return last
         if remaining <= 0:
             return _retrying(lambda: ImportJob.objects.get(pk=job_id))
-        time.sleep(min(0.05, remaining))
+        thread = worker.running_thread(job_id)
+        if thread is not None:
+            # The worker is this process's thread: wait for it to end instead of reading the
+            # row 20 times a second, which took the interpreter from the import it watches.
+            thread.join(remaining)
+        else:
+            time.sleep(min(0.05, remaining))
 
 
 def init_exchange(*, run) -> None:
