@@ -110,6 +110,13 @@ def _service_ids():
     return Product.objects.filter(kind=Product.Kind.SERVICE).values("pk")
 
 
+def summary_price_types() -> tuple[int | None, int | None]:
+    """The pks of the price types a variant's price and old price come from (None: no such type)."""
+    storefront = PriceType.objects.filter(is_storefront=True).values_list("id", flat=True).first()
+    old = PriceType.objects.filter(is_old_price=True).values_list("id", flat=True).first()
+    return storefront, old
+
+
 def offer_summaries_refresh(*, product_ids: Iterable[int] | None = None) -> None:
     """Recompute the denormalised storefront figures of variants and their products.
 
@@ -122,8 +129,7 @@ def offer_summaries_refresh(*, product_ids: Iterable[int] | None = None) -> None
     ids = None if product_ids is None else list(product_ids)
     if ids is not None and not ids:
         return
-    storefront = PriceType.objects.filter(is_storefront=True).values_list("id", flat=True).first()
-    old = PriceType.objects.filter(is_old_price=True).values_list("id", flat=True).first()
+    storefront, old = summary_price_types()
     batches = [None] if ids is None else chunked(ids, 500)
     for batch in batches:
         with transaction.atomic(), connection.cursor() as cursor:
@@ -295,6 +301,7 @@ __all__ = [
     "unit_short_name",
     "group_slug_change",
     "offer_summaries_refresh",
+    "summary_price_types",
     "price_types_set_roles",
     "product_slug_change",
     "search_text_for",

@@ -43,6 +43,7 @@ from catalog.services import (
     offer_summaries_refresh,
     search_text_for,
     slugs_for_new,
+    summary_price_types,
     unit_is_fractional,
     unit_short_name,
 )
@@ -717,7 +718,8 @@ def apply_offers(records, ctx: Context) -> list[int]:
     if not records:
         return []
     records = list({variant_external_id(r): r for r in records}.values())
-    products = sb.select_map(T_PRODUCT, "external_id", {r.product_id for r in records})
+    product_rows = sb.select_map(T_PRODUCT, "external_id", {r.product_id for r in records}, ("id", "kind"))
+    products = {external_id: row[0] for external_id, row in product_rows.items()}
     known = []
     for r in records:
         if r.product_id in products:
@@ -750,7 +752,10 @@ def apply_offers(records, ctx: Context) -> list[int]:
         warehouses = _ensure_warehouses(warehouse_ids, ctx, {s.warehouse_id: r.line for r in stocked
                                                             for s in r.stocks}) if warehouse_ids else {}
     quantities = {v_id(r): _offer_quantity(r) for r in stocked}
-    _write_variants(todo, products, hashes, quantities, ctx, now)
+    prices = _offer_prices([r for r in todo if r.has_prices], ctx)
+    summaries = _variant_summaries(todo, existing, prices, quantities,
+                                   {external_id: row[1] for external_id, row in product_rows.items()})
+    _write_variants(todo, products, hashes, quantities, summaries, ctx, now)
     changed = [r for r in todo if v_id(r) in existing]
     ctx.created += len(new)
     ctx.updated += sum(1 for r in changed if not r.deleted)
@@ -758,32 +763,11 @@ def apply_offers(records, ctx: Context) -> list[int]:
     variants = sb.select_map(T_VARIANT, "external_id", [v_id(r) for r in todo])
 
     # Prices.
-    priced = [r for r in todo if r.has_prices]
-    if priced:
-        type_ids = list(dict.fromkeys(p.price_type_id for r in priced for p in r.prices))
-        types = _ensure_price_types(type_ids, {p.price_type_id: p.currency for r in priced for p in r.prices}, ctx,
-                                    {p.price_type_id: r.line for r in priced for p in r.prices})
-        rows = {}
-        for r in priced:
-            for p in r.prices:
-                value = _money(p.value)
-                if value is None:
-                    ctx.warn(r.line, _("offer %(id)s: price %(value)s cannot be stored, skipped")
-                             % {"id": r.external_id, "value": p.value})
-                    continue
-                type_pk, type_currency = types[p.price_type_id]
-                currency, known_currency = iso_currency(p.currency, default=type_currency or "RUB")
-                if not known_currency:
-                    ctx.warn(r.line, _("offer %(id)s: unknown currency %(currency)r, %(code)s assumed")
-                             % {"id": r.external_id, "currency": p.currency, "code": currency},
-                             once=f"currency:{p.currency}")
-                coefficient = p.coefficient if p.coefficient is not None and p.coefficient.is_finite() \
-                    and 0 < p.coefficient < Decimal("1e8") else Decimal("1")
-                rows[(variants[v_id(r)], type_pk)] = (variants[v_id(r)], type_pk, value, currency,
-                                                      _cut(p.unit, 64), coefficient.quantize(Decimal("0.0001")), now)
+    if prices:
+        rows = [(variants[vid], type_pk, *price, now) for vid, by_type in prices.items()
+                for type_pk, price in by_type.items()]
         sb.upsert(T_PRICE, ["variant_id", "price_type_id", "value", "currency", "unit", "coefficient", "updated_at"],
-                  list(rows.values()), conflict=["variant_id", "price_type_id"],
-                  update=["value", "currency", "unit", "coefficient"])
+                  rows, conflict=["variant_id", "price_type_id"], update=["value", "currency", "unit", "coefficient"])
 
     # Stock per warehouse, when 1C sends it that way.
     per_warehouse = [r for r in stocked if r.stocks]
@@ -812,12 +796,70 @@ def apply_offers(records, ctx: Context) -> list[int]:
                  params=[True])
 
     touched = sorted({products[r.product_id] for r in known})
+    # Rewrites only what the variants' own rows could not say (catalog.services), and the products.
     offer_summaries_refresh(product_ids=touched)
     return touched
 
 
 def v_id(offer) -> str:
     return variant_external_id(offer)
+
+
+def _offer_prices(priced, ctx: Context) -> dict:
+    """{variant Ид: {price type pk: (value, currency, unit, coefficient)}} of what the offers carry.
+
+    A price that cannot be stored is left out with a warning (the site keeps the one it had).
+    """
+    if not priced:
+        return {}
+    type_ids = list(dict.fromkeys(p.price_type_id for r in priced for p in r.prices))
+    types = _ensure_price_types(type_ids, {p.price_type_id: p.currency for r in priced for p in r.prices}, ctx,
+                                {p.price_type_id: r.line for r in priced for p in r.prices})
+    result: dict = {}
+    for r in priced:
+        by_type = result.setdefault(v_id(r), {})
+        for p in r.prices:
+            value = _money(p.value)
+            if value is None:
+                ctx.warn(r.line, _("offer %(id)s: price %(value)s cannot be stored, skipped")
+                         % {"id": r.external_id, "value": p.value})
+                continue
+            type_pk, type_currency = types[p.price_type_id]
+            currency, known_currency = iso_currency(p.currency, default=type_currency or "RUB")
+            if not known_currency:
+                ctx.warn(r.line, _("offer %(id)s: unknown currency %(currency)r, %(code)s assumed")
+                         % {"id": r.external_id, "currency": p.currency, "code": currency},
+                         once=f"currency:{p.currency}")
+            coefficient = p.coefficient if p.coefficient is not None and p.coefficient.is_finite() \
+                and 0 < p.coefficient < Decimal("1e8") else Decimal("1")
+            by_type[type_pk] = (value, currency, _cut(p.unit, 64), coefficient.quantize(Decimal("0.0001")))
+    return result
+
+
+def _variant_summaries(offers, existing, prices, quantities, kinds) -> dict:
+    """{variant Ид: (price, currency, old_price, in_stock)} for the offers whose own data decides them.
+
+    What catalog.services.offer_summaries_refresh would compute, known here when the offer
+    carries the storefront and old price types (or the variant is new, so has no other price)
+    and its stock (1C's figure resets the reservation) or is a service. Written with the
+    variant, the refresh then finds nothing to rewrite: each variant row is written once.
+    """
+    storefront, old = summary_price_types()
+    summaries = {}
+    for r in offers:
+        vid = v_id(r)
+        fresh = vid not in existing
+        by_type = prices.get(vid, {})
+        if not fresh and any(t is not None and t not in by_type for t in (storefront, old)):
+            continue
+        service = kinds.get(r.product_id) == Product.Kind.SERVICE
+        if not (fresh or service or vid in quantities):
+            continue
+        sale = by_type.get(storefront) if storefront is not None else None
+        before = by_type.get(old) if old is not None else None
+        summaries[vid] = (sale[0] if sale else None, sale[1] if sale else "", before[0] if before else None,
+                          service or quantities.get(vid, Decimal("0")) > 0)
+    return summaries
 
 
 def _quantity(value: Decimal | None) -> Decimal:
@@ -835,14 +877,15 @@ def _offer_quantity(offer) -> Decimal:
 
 
 _VARIANT_INSERT = ("external_id", "product_id", "name", "article", "barcode", "characteristics", "position",
-                   "is_active", "quantity", "reserved", "currency", "in_stock", "source_hash", "sync_mark",
-                   "stock_updated_at", "created_at", "updated_at")
+                   "is_active", "quantity", "reserved", "price", "currency", "old_price", "in_stock", "source_hash",
+                   "sync_mark", "stock_updated_at", "created_at", "updated_at")
 _VARIANT_ALWAYS = ("is_active", "source_hash", "sync_mark", "updated_at")
 _VARIANT_INFO = ("name", "article", "barcode", "characteristics")
 _VARIANT_STOCK = ("quantity", "reserved", "stock_updated_at")
+_VARIANT_SUMMARY = ("price", "currency", "old_price", "in_stock")
 
 
-def _write_variants(offers, products, hashes, quantities, ctx: Context, now) -> None:
+def _write_variants(offers, products, hashes, quantities, summaries, ctx: Context, now) -> None:
     """Insert or update the offers' variants, one upsert per shape of offer, each row written once.
 
     What an upsert updates depends on what the offer carries: a prices-only offer has no name
@@ -850,18 +893,23 @@ def _write_variants(offers, products, hashes, quantities, ctx: Context, now) -> 
     offer with stock sets the quantity (two-stage stock, catalog.models.Variant: 1C's figure
     already counts the site's orders, so the reservation restarts from zero with it).
     """
-    shapes: dict[tuple[bool, bool], list] = {}
+    shapes: dict[tuple[bool, bool, bool], list] = {}
     for r in offers:
-        shapes.setdefault((r.name is not None or bool(r.characteristics), v_id(r) in quantities), []).append(r)
-    for (has_info, has_stock), group in shapes.items():
+        shape = (r.name is not None or bool(r.characteristics), v_id(r) in quantities, v_id(r) in summaries)
+        shapes.setdefault(shape, []).append(r)
+    for (has_info, has_stock, has_summary), group in shapes.items():
         rows = []
         for r in group:
             name = _cut(", ".join(v for _n, v in r.characteristics if v) or r.name or "", 500) if r.feature_id else ""
             quantity = quantities.get(v_id(r), Decimal("0"))
+            # Without a summary: a new variant's is what a refresh gives it, an existing one's stays.
+            price, currency, old_price, in_stock = summaries.get(v_id(r), (None, "", None, False))
             rows.append((v_id(r), products[r.product_id], name, _cut(r.article, 255), _cut(r.barcode, 255),
-                         _json([list(p) for p in r.characteristics]), 0, not r.deleted, quantity, Decimal("0"), "",
-                         False, hashes[v_id(r)], ctx.mark, now if has_stock else None, now, now))
-        update = _VARIANT_ALWAYS + (_VARIANT_INFO if has_info else ()) + (_VARIANT_STOCK if has_stock else ())
+                         _json([list(p) for p in r.characteristics]), 0, not r.deleted, quantity, Decimal("0"),
+                         price, currency, old_price, in_stock, hashes[v_id(r)], ctx.mark,
+                         now if has_stock else None, now, now))
+        update = (_VARIANT_ALWAYS + (_VARIANT_INFO if has_info else ()) + (_VARIANT_STOCK if has_stock else ())
+                  + (_VARIANT_SUMMARY if has_summary else ()))
         sb.upsert(T_VARIANT, _VARIANT_INSERT, rows, conflict=["external_id"], update=update)
 
 
