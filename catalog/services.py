@@ -12,6 +12,7 @@ from django.db.models import Case, F, Q, Value, When
 from catalog.generation import catalog_changed
 from catalog.models import Group, GroupSlugRedirect, Price, PriceType, Product, ProductSlugRedirect, Variant
 from catalog.slugs import unique_slugs
+from catalog.sql import in_values
 
 
 def chunked(items: Iterable, size: int):
@@ -153,10 +154,9 @@ def _variant_summaries(cursor, batch, storefront, old) -> None:
     if batch is None:
         where, target, params = "", "", []
     else:
-        marks = ", ".join(["%s"] * len(batch))
         # The batch restricts the target too, so the planner looks rows up by index, not by a scan.
-        where, params = f"WHERE v.product_id IN ({marks})", list(batch)
-        target = f"{variant}.product_id IN ({marks}) AND "
+        source, params = in_values("v.product_id", batch)
+        where, target = f"WHERE {source}", f"{in_values(f'{variant}.product_id', batch)[0]} AND "
     differs = _differs()
     cursor.execute(
         f"UPDATE {variant} SET price = s.price, currency = s.currency, old_price = s.old_price, "  # noqa: S608
@@ -187,9 +187,8 @@ def _product_summaries(cursor, batch) -> None:
     if batch is None:
         v_where, target, params = "", "", []
     else:
-        marks = ", ".join(["%s"] * len(batch))
-        v_where, params = f"AND product_id IN ({marks})", list(batch)
-        target = f"{product}.id IN ({marks}) AND "
+        source, params = in_values("product_id", batch)
+        v_where, target = f"AND {source}", f"{in_values(f'{product}.id', batch)[0]} AND "
     differs = _differs()
     cursor.execute(
         f"UPDATE {product} SET price = s.price, old_price = s.old_price, in_stock = s.in_stock FROM ("  # noqa: S608

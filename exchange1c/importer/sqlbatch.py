@@ -16,6 +16,8 @@ from collections.abc import Iterable, Sequence
 
 from django.db import connection, transaction
 
+from catalog.sql import in_values
+
 CHUNK = 500
 #: From this many rows on, PostgreSQL gets COPY into a temporary table and one INSERT … SELECT
 #: instead of a row-by-row executemany (several times faster on a 100k catalog).
@@ -36,34 +38,8 @@ def _chunks(items: Sequence, size: int = CHUNK):
 
 
 def _in(column: str, values: Sequence) -> tuple[str, list]:
-    """`column IN (…)` for one chunk of values, as (SQL, parameters).
-
-    PostgreSQL gets `= ANY(%s)` with one array parameter: the statement text is the same for
-    every chunk, so neither the driver nor the server parses a new one per batch. The array
-    goes as its text literal: psycopg's list dumper is Python, twice as slow per call.
-    """
-    if connection.vendor == "postgresql":
-        literal = array_literal(values)
-        if literal is None:
-            return f"{_q(column)} = ANY(%s)", [list(values)]
-        return f"{_q(column)} = ANY(%s::{literal[0]})", [literal[1]]
-    return f"{_q(column)} IN ({', '.join(['%s'] * len(values))})", list(values)
-
-
-def array_literal(values: Sequence) -> tuple[str, str] | None:
-    """(type, text) of a PostgreSQL array of these ints, strings or booleans; None for other values.
-
-    `{1,2}` as bigint[], `{"a","b \\"c\\""}` as text[], `{t,f}` as boolean[].
-    """
-    kinds = {type(v) for v in values}
-    if kinds == {int}:
-        return "bigint[]", "{" + ",".join(map(str, values)) + "}"
-    if kinds == {str}:
-        return "text[]", "{" + ",".join('"' + v.replace("\\", "\\\\").replace('"', '\\"') + '"'
-                                        for v in values) + "}"
-    if kinds == {bool}:
-        return "boolean[]", "{" + ",".join("t" if v else "f" for v in values) + "}"
-    return None
+    """`column IN (…)` for one chunk of values, as (SQL, parameters): catalog.sql.in_values."""
+    return in_values(_q(column), values)
 
 
 def upsert(table: str, columns: Sequence[str], rows: Sequence[Sequence], *, conflict: Sequence[str],
