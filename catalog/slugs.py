@@ -22,13 +22,12 @@ _TABLE = {
 MAX_SLUG_LENGTH = 200
 
 
+#: str.translate's table (one C-level pass per name): each letter of _TABLE and its capital.
+_TRANSLATION = {ord(variant): latin for letter, latin in _TABLE.items() for variant in {letter, letter.upper()}}
+
+
 def transliterate(text: str) -> str:
-    out = []
-    for ch in text:
-        low = ch.lower()
-        tr = _TABLE.get(low)
-        out.append(ch if tr is None else tr)
-    return "".join(out)
+    return text.translate(_TRANSLATION)
 
 
 def slug_from_name(name: str, *, fallback: str = "item") -> str:
