@@ -78,7 +78,7 @@ def insert(table: str, columns: Sequence[str], rows: Sequence[Sequence]) -> int:
     if not rows:
         return 0
     if _use_copy(rows):
-        _copy_insert(table, columns, rows, "")
+        _copy_into(table, columns, rows)
         return len(rows)
     cols = ", ".join(_q(c) for c in columns)
     marks = ", ".join(["%s"] * len(columns))
@@ -108,6 +108,15 @@ def _copy_stage(cursor, table: str, columns: Sequence[str], rows) -> str:
         for row in rows:
             copy.write_row(tuple(row))
     return stage
+
+
+def _copy_into(table: str, columns: Sequence[str], rows) -> None:
+    """PostgreSQL: COPY rows straight into `table`. A plain insert needs no staging table: COPY
+    checks constraints and fills indexes as INSERT does, without writing every row twice."""
+    cols = ", ".join(_q(c) for c in columns)
+    with connection.cursor() as cursor, cursor.cursor.copy(f"COPY {_q(table)} ({cols}) FROM STDIN") as copy:
+        for row in rows:
+            copy.write_row(tuple(row))
 
 
 def _copy_update(table: str, key: str, columns: Sequence[str], rows) -> None:
