@@ -8,6 +8,7 @@ job's position, so a batch is all or nothing. Every write is an idempotent upser
 Foreign keys resolve through {external_id: pk} maps loaded for the batch's ids only.
 """
 
+import bisect
 import dataclasses
 import functools
 import hashlib
@@ -18,6 +19,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal, InvalidOperation
 
+from django.db import connection
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -57,7 +59,7 @@ from exchange1c.commerceml.records import (
 )
 from exchange1c.importer import sqlbatch as sb
 from exchange1c.importer.currency import iso_currency
-from exchange1c.models import BrandProperty, SeenProduct, StagedImage
+from exchange1c.models import BrandProperty, SeenRange, StagedImage
 
 T_GROUP = Group._meta.db_table
 T_PRODUCT = Product._meta.db_table
@@ -73,7 +75,7 @@ T_PRICE = Price._meta.db_table
 T_WAREHOUSE = Warehouse._meta.db_table
 T_STOCK = Stock._meta.db_table
 T_IMAGE = ProductImage._meta.db_table
-T_SEEN = SeenProduct._meta.db_table
+T_SEEN = SeenRange._meta.db_table
 
 KIND_MAP = {PRODUCT_SERVICE: Product.Kind.SERVICE, PRODUCT_SET: Product.Kind.SET}
 #: Requisites the importer maps to fields; the others are kept in Product.requisites.
@@ -151,12 +153,19 @@ def _split_stand_ins(records, kind) -> tuple[list, list]:
 def _mark_unchanged(pks, ctx: Context, *, active: bool) -> None:
     """Count unchanged products as touched by this exchange, without writing their rows.
 
-    They go into SeenProduct (a few bytes each), which hiding consults beside `sync_mark`; only
-    a product whose `is_active` differs from the file's is updated, by a statement naming that
-    column alone (naming it needlessly rewrites its indexes on SQLite and blocks in-place
-    updates on PostgreSQL).
+    They go into SeenRange as runs of consecutive ids, which hiding consults beside `sync_mark`;
+    only a product whose `is_active` differs from the file's is updated, by a statement naming
+    that column alone (naming it needlessly rewrites its indexes on SQLite and blocks in-place
+    updates on PostgreSQL). A batch applied again after a crash adds the same runs again, which
+    hiding reads as one.
     """
-    sb.upsert(T_SEEN, ["mark", "product_id"], [(ctx.mark, pk) for pk in pks], conflict=())
+    runs: list[list[int]] = []
+    for pk in sorted(set(pks)):
+        if runs and pk == runs[-1][1] + 1:
+            runs[-1][1] = pk
+        else:
+            runs.append([pk, pk])
+    sb.insert(T_SEEN, ["mark", "first_id", "last_id"], [(ctx.mark, first, last) for first, last in runs])
     sb.update_in(T_PRODUCT, {"is_active": active}, "id", pks, extra="is_active <> %s", params=[active])
 
 
@@ -914,22 +923,58 @@ def _write_variants(offers, products, hashes, quantities, summaries, ctx: Contex
 
 
 def forget_seen(mark: int) -> None:
-    """Drop the exchange's SeenProduct rows once its missing products were dealt with."""
+    """Drop the exchange's SeenRange rows once its missing products were dealt with."""
     sb.delete_in(T_SEEN, "mark", [mark])
 
 
+#: Products read per query while looking for those to hide.
+HIDE_CHUNK = 5000
+
+
 def hide_untouched(mark: int, *, groups: bool) -> tuple[int, int]:
-    """Hide 1C products (and groups) whose sync_mark is not `mark`; never deletes. Returns (products, groups)."""
+    """Hide 1C products (and groups) whose sync_mark is not `mark`; never deletes. Returns (products, groups).
+
+    A product listed unchanged kept its old mark and is in one of the exchange's SeenRange
+    runs. The runs are merged in memory (a few for a whole catalog, one per product at most)
+    and the candidates read in id order, a chunk at a time, so memory stays flat.
+    """
+    seen = _merged_runs(sb.select_rows(T_SEEN, "mark", [mark], ["first_id", "last_id"]))
+    starts = [first for first, _last in seen]
     where = "external_id IS NOT NULL AND is_active = %s AND (sync_mark IS NULL OR sync_mark <> %s)"
-    # Names from _meta, values as parameters (what S608 cannot see); unchanged products are in SeenProduct.
-    seen = (f" AND NOT EXISTS (SELECT 1 FROM {sb.quote(T_SEEN)} s WHERE s.mark = %s "  # noqa: S608
-            f"AND s.product_id = {sb.quote(T_PRODUCT)}.id)")
-    products = sb.update_where(T_PRODUCT, {"is_active": False}, where + seen, [True, mark, mark])
+    products = after = 0
+    with connection.cursor() as cursor:
+        while True:
+            # Names from _meta, values as parameters: what S608 cannot see.
+            cursor.execute(f"SELECT id FROM {sb.quote(T_PRODUCT)} WHERE {where} AND id > %s "  # noqa: S608
+                           f"ORDER BY id LIMIT {HIDE_CHUNK}", [True, mark, after])
+            ids = [row[0] for row in cursor.fetchall()]
+            if not ids:
+                break
+            after = ids[-1]
+            missing = [pk for pk in ids if not _in_runs(pk, starts, seen)]
+            products += sb.update_in(T_PRODUCT, {"is_active": False}, "id", missing, extra="is_active = %s",
+                                     params=[True])
     hidden_groups = sb.update_where(T_GROUP, {"is_active": False}, where, [True, mark]) if groups else 0
     forget_seen(mark)
     if products or hidden_groups:
         catalog_changed()
     return products, hidden_groups
+
+
+def _merged_runs(runs) -> list[tuple[int, int]]:
+    """Sorted, non-overlapping runs covering the same ids as `runs` (which may repeat or overlap)."""
+    merged: list[list[int]] = []
+    for first, last in sorted(runs):
+        if merged and first <= merged[-1][1] + 1:
+            merged[-1][1] = max(merged[-1][1], last)
+        else:
+            merged.append([first, last])
+    return [(first, last) for first, last in merged]
+
+
+def _in_runs(pk: int, starts: list[int], runs: list[tuple[int, int]]) -> bool:
+    i = bisect.bisect_right(starts, pk) - 1
+    return i >= 0 and runs[i][1] >= pk
 
 
 __all__ = [

@@ -9,7 +9,7 @@ pictures a file names, so the apply stage never reads the upload folder again.
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
-__all__ = ["BrandProperty", "ImportJob", "SeenProduct", "StagedImage"]
+__all__ = ["BrandProperty", "ImportJob", "SeenRange", "StagedImage"]
 
 
 class ImportJob(models.Model):
@@ -126,22 +126,26 @@ class BrandProperty(models.Model):
         return self.name or self.external_id
 
 
-class SeenProduct(models.Model):
-    """A product an exchange listed unchanged: it counts as touched when missing products are hidden.
+class SeenRange(models.Model):
+    """Products an exchange listed unchanged, ids `first_id`..`last_id`: they count as touched when
+    missing products are hidden.
 
-    Moving the product's own `sync_mark` would rewrite every row of an unchanged catalog at
-    every exchange; a narrow row here costs a few bytes. Rows live until the exchange is
-    finalized (importer.apply.hide_untouched), or are purged by `exchange_maintenance`.
+    Moving each product's own `sync_mark` would rewrite every row of an unchanged catalog at
+    every exchange. One row per run of consecutive ids is a few rows for a whole catalog, since
+    1C lists products in the order they were first imported (and so numbered); in the worst case
+    it is one row per product. Rows live until the exchange is finalized
+    (importer.apply.hide_untouched), or are purged by `exchange_maintenance`.
     """
 
     mark = models.BigIntegerField(_("exchange mark"))
-    #: Not a foreign key: a product deleted meanwhile leaves a harmless row, not a cascade.
-    product_id = models.BigIntegerField(_("product"))
+    #: Not foreign keys: a product deleted meanwhile leaves a harmless row, not a cascade.
+    first_id = models.BigIntegerField(_("first product"))
+    last_id = models.BigIntegerField(_("last product"))
 
     class Meta:
-        verbose_name = _("product seen unchanged")
+        verbose_name = _("products seen unchanged")
         verbose_name_plural = _("products seen unchanged")
-        constraints = [models.UniqueConstraint(fields=["mark", "product_id"], name="seenproduct_mark_product")]
+        indexes = [models.Index(fields=["mark", "first_id"], name="seenrange_mark_first")]
 
     def __str__(self):
-        return f"{self.mark}: {self.product_id}"
+        return f"{self.mark}: {self.first_id}-{self.last_id}"

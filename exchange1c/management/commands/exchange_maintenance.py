@@ -14,7 +14,7 @@ from django.utils import timezone
 
 from exchange1c import emails, files, protocol
 from exchange1c import log as exchange_log
-from exchange1c.models import ExchangeRun, ExchangeSession, ExchangeSettings, ImportJob, SeenProduct
+from exchange1c.models import ExchangeRun, ExchangeSession, ExchangeSettings, ImportJob, SeenRange
 
 logger = logging.getLogger(__name__)
 
@@ -55,7 +55,7 @@ def purge_files(cfg) -> int:
 
 
 def purge_seen_products() -> int:
-    """Drop the SeenProduct rows no exchange will finalize any more (finalizing drops its own).
+    """Drop the SeenRange rows no exchange will finalize any more (finalizing drops its own).
 
     Kept: those of open exchanges, and of imports not finalized that began within a day
     (a re-run from the admin has no exchange; its rows go when it ends).
@@ -64,7 +64,7 @@ def purge_seen_products() -> int:
     live = set(ExchangeRun.objects.filter(status=ExchangeRun.Status.OPEN).values_list("pk", flat=True))
     live |= set(ImportJob.objects.filter(finalized_at__isnull=True, created_at__gte=recent)
                 .values_list("mark", flat=True))
-    return SeenProduct.objects.exclude(mark__in=live).delete()[0]
+    return SeenRange.objects.exclude(mark__in=live).delete()[0]
 
 
 def _mtime(path: Path) -> float:

@@ -12,7 +12,7 @@ from exchange1c.commerceml.records import OfferRecord, ProductRecord
 from exchange1c.files import append_upload
 from exchange1c.importer import api, pipeline, worker
 from exchange1c.importer.apply import UnchangedOffer, UnchangedProduct
-from exchange1c.models import ExchangeRun, ImportJob, SeenProduct
+from exchange1c.models import ExchangeRun, ImportJob, SeenRange
 from tests.exchange1c.importer.conftest import catalog_dump
 from tests.exchange1c.importer.test_resume import SimulatedCrash, crash_after, poll_until_done, reference_dump
 
@@ -69,11 +69,11 @@ def test_an_unchanged_re_import_writes_no_catalog_row(gen):
     assert sum(j.created + j.updated for j in jobs) == 0
     assert sum(j.unchanged for j in jobs) == 200 + Variant.objects.exclude(source_hash="").count()
     assert catalog_dump() == before
-    # Not even the exchange mark moved: the products counted as touched through SeenProduct,
+    # Not even the exchange mark moved: the products counted as touched through SeenRange,
     # whose rows are gone once the exchange was finalized.
     assert {model: set(model.objects.values_list("pk", "updated_at", "sync_mark")) for model in rows} == rows
     assert Product.objects.filter(is_active=True).count() == 200
-    assert not SeenProduct.objects.exists()
+    assert not SeenRange.objects.exists()
 
 
 def _local(element) -> str:
@@ -177,6 +177,6 @@ def test_maintenance_purges_seen_rows_only_of_exchanges_no_one_will_finalize(db)
     closed_run = ExchangeRun.objects.create(kind="catalog", status=ExchangeRun.Status.COMPLETED)
     rerun = ImportJob.objects.create(mark=-999, filename="import.xml", folder="/x")  # an admin re-run going on
     for mark in (open_run.pk, closed_run.pk, rerun.mark, -12345):
-        SeenProduct.objects.create(mark=mark, product_id=1)
+        SeenRange.objects.create(mark=mark, first_id=1, last_id=1)
     assert purge_seen_products() == 2
-    assert set(SeenProduct.objects.values_list("mark", flat=True)) == {open_run.pk, -999}
+    assert set(SeenRange.objects.values_list("mark", flat=True)) == {open_run.pk, -999}
