@@ -936,24 +936,27 @@ def hide_untouched(mark: int, *, groups: bool) -> tuple[int, int]:
 
     A product listed unchanged kept its old mark and is in one of the exchange's SeenRange
     runs. The runs are merged in memory (a few for a whole catalog, one per product at most)
-    and the candidates read in id order, a chunk at a time, so memory stays flat.
+    and the products read in id order, a chunk at a time, so memory stays flat.
     """
     seen = _merged_runs(sb.select_rows(T_SEEN, "mark", [mark], ["first_id", "last_id"]))
     starts = [first for first, _last in seen]
-    where = "external_id IS NOT NULL AND is_active = %s AND (sync_mark IS NULL OR sync_mark <> %s)"
     products = after = 0
     with connection.cursor() as cursor:
         while True:
-            # Names from _meta, values as parameters: what S608 cannot see.
-            cursor.execute(f"SELECT id FROM {sb.quote(T_PRODUCT)} WHERE {where} AND id > %s "  # noqa: S608
-                           f"ORDER BY id LIMIT {HIDE_CHUNK}", [True, mark, after])
-            ids = [row[0] for row in cursor.fetchall()]
-            if not ids:
+            # Only the id bounds the query, so both databases walk the primary key in order (an
+            # is_active term made SQLite sort every active product for each chunk); the rest of
+            # the test is made here. Names from _meta, values as parameters: what S608 cannot see.
+            cursor.execute(f"SELECT id, external_id IS NOT NULL, is_active, sync_mark "  # noqa: S608
+                           f"FROM {sb.quote(T_PRODUCT)} WHERE id > %s ORDER BY id LIMIT {HIDE_CHUNK}", [after])
+            rows = cursor.fetchall()
+            if not rows:
                 break
-            after = ids[-1]
-            missing = [pk for pk in ids if not _in_runs(pk, starts, seen)]
+            after = rows[-1][0]
+            missing = [pk for pk, from_1c, active, synced in rows
+                       if from_1c and active and synced != mark and not _in_runs(pk, starts, seen)]
             products += sb.update_in(T_PRODUCT, {"is_active": False}, "id", missing, extra="is_active = %s",
                                      params=[True])
+    where = "external_id IS NOT NULL AND is_active = %s AND (sync_mark IS NULL OR sync_mark <> %s)"
     hidden_groups = sb.update_where(T_GROUP, {"is_active": False}, where, [True, mark]) if groups else 0
     forget_seen(mark)
     if products or hidden_groups:
