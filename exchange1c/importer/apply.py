@@ -764,19 +764,23 @@ def apply_offers(records, ctx: Context) -> list[int]:
     prices = _offer_prices([r for r in todo if r.has_prices], ctx)
     summaries = _variant_summaries(todo, existing, prices, quantities,
                                    {external_id: row[1] for external_id, row in product_rows.items()})
-    _write_variants(todo, products, hashes, quantities, summaries, ctx, now)
+    _write_variants(todo, products, hashes, quantities, summaries, existing, ctx, now)
     changed = [r for r in todo if v_id(r) in existing]
     ctx.created += len(new)
     ctx.updated += sum(1 for r in changed if not r.deleted)
     ctx.deactivated += sum(1 for r in changed if r.deleted and existing[v_id(r)][4])
     variants = sb.select_map(T_VARIANT, "external_id", [v_id(r) for r in todo])
+    # Only a variant that existed before this batch can have prices and stock rows already.
+    older = [variants[vid] for vid in variants if vid in existing]
 
     # Prices.
     if prices:
         rows = [(variants[vid], type_pk, *price, now) for vid, by_type in prices.items()
                 for type_pk, price in by_type.items()]
-        sb.upsert(T_PRICE, ["variant_id", "price_type_id", "value", "currency", "unit", "coefficient", "updated_at"],
-                  rows, conflict=["variant_id", "price_type_id"], update=["value", "currency", "unit", "coefficient"])
+        held = set(sb.select_rows(T_PRICE, "variant_id", older, ["variant_id", "price_type_id"])) if older else set()
+        _insert_or_upsert(T_PRICE, ["variant_id", "price_type_id", "value", "currency", "unit", "coefficient",
+                                    "updated_at"], rows, lambda row: row[:2] in held,
+                          conflict=["variant_id", "price_type_id"], update=["value", "currency", "unit", "coefficient"])
 
     # Stock per warehouse, when 1C sends it that way.
     per_warehouse = [r for r in stocked if r.stocks]
@@ -788,14 +792,13 @@ def apply_offers(records, ctx: Context) -> list[int]:
                 key = (variant_pk, warehouses[s.warehouse_id])
                 previous = stock_rows.get(key, (None, None, Decimal("0")))[2]
                 stock_rows[key] = (variant_pk, warehouses[s.warehouse_id], previous + _quantity(s.quantity), now)
-        sb.upsert(T_STOCK, ["variant_id", "warehouse_id", "quantity", "updated_at"], list(stock_rows.values()),
-                  conflict=["variant_id", "warehouse_id"], update=["quantity"])
+        held = {(variant_pk, warehouse_pk): pk for pk, variant_pk, warehouse_pk in
+                sb.select_rows(T_STOCK, "variant_id", [variants[v_id(r)] for r in per_warehouse if v_id(r) in existing],
+                               ["id", "variant_id", "warehouse_id"])}
+        _insert_or_upsert(T_STOCK, ["variant_id", "warehouse_id", "quantity", "updated_at"], list(stock_rows.values()),
+                          lambda row: row[:2] in held, conflict=["variant_id", "warehouse_id"], update=["quantity"])
         # A warehouse 1C no longer lists for the variant has none of it left.
-        stale = [pk for pk, variant_pk, warehouse_pk in
-                 sb.select_rows(T_STOCK, "variant_id", [variants[v_id(r)] for r in per_warehouse],
-                                ["id", "variant_id", "warehouse_id"])
-                 if (variant_pk, warehouse_pk) not in stock_rows]
-        sb.delete_in(T_STOCK, "id", stale)
+        sb.delete_in(T_STOCK, "id", [pk for key, pk in held.items() if key not in stock_rows])
 
     # A product that now has characteristics keeps its bare variant hidden, so the storefront
     # never offers an unpriced "no characteristic" choice beside the real ones.
@@ -894,7 +897,21 @@ _VARIANT_STOCK = ("quantity", "reserved", "stock_updated_at")
 _VARIANT_SUMMARY = ("price", "currency", "old_price", "in_stock")
 
 
-def _write_variants(offers, products, hashes, quantities, summaries, ctx: Context, now) -> None:
+def _insert_or_upsert(table: str, columns, rows, exists, *, conflict, update) -> None:
+    """Rows whose key the batch saw in the table are upserted, the others inserted.
+
+    The batch read which keys exist in its own transaction, and imports never run side by
+    side, so a new row is simply inserted: on PostgreSQL a COPY straight into the table,
+    without the temporary table and INSERT … SELECT an upsert needs (most of a first import).
+    """
+    old, new = [], []
+    for row in rows:
+        (old if exists(row) else new).append(row)
+    sb.insert(table, columns, new)
+    sb.upsert(table, columns, old, conflict=conflict, update=update)
+
+
+def _write_variants(offers, products, hashes, quantities, summaries, existing, ctx: Context, now) -> None:
     """Insert or update the offers' variants, one upsert per shape of offer, each row written once.
 
     What an upsert updates depends on what the offer carries: a prices-only offer has no name
@@ -919,7 +936,8 @@ def _write_variants(offers, products, hashes, quantities, summaries, ctx: Contex
                          now if has_stock else None, now, now))
         update = (_VARIANT_ALWAYS + (_VARIANT_INFO if has_info else ()) + (_VARIANT_STOCK if has_stock else ())
                   + (_VARIANT_SUMMARY if has_summary else ()))
-        sb.upsert(T_VARIANT, _VARIANT_INSERT, rows, conflict=["external_id"], update=update)
+        _insert_or_upsert(T_VARIANT, _VARIANT_INSERT, rows, lambda row: row[0] in existing,
+                          conflict=["external_id"], update=update)
 
 
 def forget_seen(mark: int) -> None:

@@ -32,7 +32,7 @@ import time
 from pathlib import Path
 
 from django.conf import settings
-from django.db import OperationalError, connection, transaction
+from django.db import IntegrityError, OperationalError, connection, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -520,6 +520,7 @@ APPLIERS = {
 def _flush(job: ImportJob, token: str, ctx: apply.Context, kind, records: list) -> apply.Context:
     """Apply one batch and move the position, in one transaction; returns the updated context."""
     items = len(records) if kind in ITEM_TYPES else 0
+    integrity_retried = False
     for attempt in range(5):
         trial = copy.copy(ctx)
         trial.warnings = list(ctx.warnings)
@@ -547,6 +548,13 @@ def _flush(job: ImportJob, token: str, ctx: apply.Context, kind, records: list) 
                     fields["classifier_done"] = True
                 _write(job, token, **fields)
             return trial
+        except IntegrityError:
+            # A row the batch found missing and inserted (apply._insert_or_upsert) was written
+            # meanwhile by someone else (the admin, a worker presumed dead): the batch rolled
+            # back whole, and once more it reads what exists and upserts that.
+            if integrity_retried:
+                raise
+            integrity_retried = True
         except OperationalError:
             # SQLite under load: another writer held the lock past busy_timeout. The batch
             # rolled back whole; try it again a few times before giving up.

@@ -8,6 +8,7 @@ import pytest
 from catalog.models import Brand, Group, Price, PriceType, Product, ProductImage, Property, Stock, Variant, Warehouse
 from exchange1c.importer.api import run_files_now
 from exchange1c.models import ExchangeSettings, ImportJob
+from tests.exchange1c.importer.conftest import catalog_dump
 
 pytestmark = pytest.mark.django_db
 
@@ -55,7 +56,6 @@ def test_second_exchange_with_changes_only_updates_prices_and_hides_nothing(gen)
 def test_reimport_of_the_same_files_writes_nothing_new(gen):
     out = gen("full", "--products", 40)
     run_files_now(out, ["import.xml", "offers.xml"])
-    from tests.exchange1c.importer.conftest import catalog_dump
 
     before = catalog_dump()
     answers = run_files_now(out, ["import.xml", "offers.xml"])
@@ -265,3 +265,26 @@ def test_stock_from_1c_restarts_reservations(gen):
     run_files_now(out, ["offers.xml"])  # the same stock again, even unchanged
     variant.refresh_from_db()
     assert variant.reserved == 0 and variant.stock_updated_at is not None
+
+
+def test_existing_variants_get_their_missing_rows_inserted_and_stale_ones_dropped(gen):
+    """A batch inserts the price and stock rows it finds missing and upserts the others."""
+    out = gen("mixed", "--products", 30, "--variants-share", 0.5)
+    assert [a.status for a in run_files_now(out, ["import.xml", "offers.xml"])] == ["success", "success"]
+    before = catalog_dump()
+    damaged = list(Variant.objects.filter(prices__isnull=False, stocks__isnull=False).distinct()
+                   .order_by("pk")[:5])
+    spare = Warehouse.objects.create(external_id="spare-warehouse", name="Spare")
+    for variant in damaged:
+        variant.prices.order_by("pk").first().delete()
+        variant.stocks.order_by("pk").first().delete()
+        Stock.objects.create(variant=variant, warehouse=spare, quantity=Decimal("7"))
+        Price.objects.filter(variant=variant).update(value=Decimal("1.00"))
+    # Not screened as unchanged: the offers are applied again over what is left of them.
+    Variant.objects.filter(pk__in=[v.pk for v in damaged]).update(source_hash="")
+    answers = run_files_now(out, ["offers.xml"])
+    assert answers[0].status == "success", answers[0].lines
+    assert not Stock.objects.filter(warehouse=spare).exists()
+    after = catalog_dump()
+    after["warehouses"] = [w for w in after["warehouses"] if w[0] != "spare-warehouse"]
+    assert after == before
