@@ -30,7 +30,8 @@ def chunked(items: Iterable, size: int):
 def slugs_for_new(model, names_by_key: dict) -> dict:
     """Unique slugs for new rows of `model` (Product, Group or Brand), keyed as given."""
     def taken(candidates):
-        return set(model.objects.filter(slug__in=candidates).values_list("slug", flat=True))
+        # No ORDER BY: the models' default ordering would sort every batch's look-up for nothing.
+        return set(model.objects.filter(slug__in=candidates).order_by().values_list("slug", flat=True))
 
     return unique_slugs(names_by_key, taken)
 
