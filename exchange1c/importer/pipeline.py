@@ -521,7 +521,8 @@ def _flush(job: ImportJob, token: str, ctx: apply.Context, kind, records: list) 
     """Apply one batch and move the position, in one transaction; returns the updated context."""
     items = len(records) if kind in ITEM_TYPES else 0
     integrity_retried = False
-    for attempt in range(5):
+    locked = 0
+    while True:
         trial = copy.copy(ctx)
         trial.warnings = list(ctx.warnings)
         trial._warned = set(ctx._warned)
@@ -558,10 +559,10 @@ def _flush(job: ImportJob, token: str, ctx: apply.Context, kind, records: list) 
         except OperationalError:
             # SQLite under load: another writer held the lock past busy_timeout. The batch
             # rolled back whole; try it again a few times before giving up.
-            if attempt == 4:
+            locked += 1
+            if locked == 5:
                 raise
-            time.sleep(0.5 * (attempt + 1))
-    return ctx
+            time.sleep(0.5 * locked)
 
 
 def _finish(job: ImportJob, token: str, ctx: apply.Context, options: ExchangeSettings) -> None:
