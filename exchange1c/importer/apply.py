@@ -159,12 +159,7 @@ def _mark_unchanged(pks, ctx: Context, *, active: bool) -> None:
     updates on PostgreSQL). A batch applied again after a crash adds the same runs again, which
     hiding reads as one.
     """
-    runs: list[list[int]] = []
-    for pk in sorted(set(pks)):
-        if runs and pk == runs[-1][1] + 1:
-            runs[-1][1] = pk
-        else:
-            runs.append([pk, pk])
+    runs = _merged_runs((pk, pk) for pk in pks)
     sb.insert(T_SEEN, ["mark", "first_id", "last_id"], [(ctx.mark, first, last) for first, last in runs])
     sb.update_in(T_PRODUCT, {"is_active": active}, "id", pks, extra="is_active <> %s", params=[active])
 
@@ -770,14 +765,13 @@ def apply_offers(records, ctx: Context) -> list[int]:
     ctx.updated += sum(1 for r in changed if not r.deleted)
     ctx.deactivated += sum(1 for r in changed if r.deleted and existing[v_id(r)][4])
     variants = sb.select_map(T_VARIANT, "external_id", [v_id(r) for r in todo])
-    # Only a variant that existed before this batch can have prices and stock rows already.
-    older = [variants[vid] for vid in variants if vid in existing]
 
-    # Prices.
+    # Prices. Only a variant that existed before this batch can hold price or stock rows already.
     if prices:
         rows = [(variants[vid], type_pk, *price, now) for vid, by_type in prices.items()
                 for type_pk, price in by_type.items()]
-        held = set(sb.select_rows(T_PRICE, "variant_id", older, ["variant_id", "price_type_id"])) if older else set()
+        held = set(sb.select_rows(T_PRICE, "variant_id", [variants[vid] for vid in prices if vid in existing],
+                                  ["variant_id", "price_type_id"]))
         _insert_or_upsert(T_PRICE, ["variant_id", "price_type_id", "value", "currency", "unit", "coefficient",
                                     "updated_at"], rows, lambda row: row[:2] in held,
                           conflict=["variant_id", "price_type_id"], update=["value", "currency", "unit", "coefficient"])
