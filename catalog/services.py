@@ -119,14 +119,16 @@ def summary_price_types() -> tuple[int | None, int | None]:
     return storefront, old
 
 
-def offer_summaries_refresh(*, product_ids: Iterable[int] | None = None) -> None:
+def offer_summaries_refresh(*, product_ids: Iterable[int] | None = None, announce: bool = True) -> None:
     """Recompute the denormalised storefront figures of variants and their products.
 
     Variant.price/old_price/currency come from the price types flagged storefront/old;
     Variant.in_stock is quantity - reserved > 0 (services are always buyable); Product.price
     is its cheapest active variant's price, Product.in_stock whether any active variant is
     in stock. `product_ids=None` refreshes the whole catalog (e.g. after the admin changes
-    which price type is the storefront one).
+    which price type is the storefront one). `announce=False`: the caller starts the new catalog
+    generation itself (an import batch does, once it committed, so batches side by side do not
+    queue on the generation's row).
     """
     ids = None if product_ids is None else list(product_ids)
     if ids is not None and not ids:
@@ -138,7 +140,8 @@ def offer_summaries_refresh(*, product_ids: Iterable[int] | None = None) -> None
             _variant_summaries(cursor, batch, storefront, old)
             _product_summaries(cursor, batch)
     # Prices and stock decide sort order and the in-stock filter of cached listings.
-    catalog_changed()
+    if announce:
+        catalog_changed()
 
 
 # Set-based: one UPDATE … FROM (a joined SELECT) per table and batch, writing only the rows whose

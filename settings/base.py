@@ -126,6 +126,9 @@ WHITENOISE_USE_FINDERS = DEBUG
 # Where 1C's uploads land. Outside MEDIA_ROOT and STATIC_ROOT on purpose: nothing 1C sends
 # is ever served by the web server (PROTOCOL.md §3.3).
 EXCHANGE_ROOT = env.path("EXCHANGE_ROOT", default=BASE_DIR / "var" / "exchange")
+#: PostgreSQL: how many batches of an import's products or offers are applied side by side
+#: (exchange1c.importer.lanes); 1 applies them one after the other. Each lane is a database connection.
+EXCHANGE_IMPORT_LANES = env.int("EXCHANGE_IMPORT_LANES", default=2)
 EXCHANGE_BACKUP_ROOT = env.path("EXCHANGE_BACKUP_ROOT", default=BASE_DIR / "var" / "backups")
 # 1C's file fragments go straight to disk; Django must not buffer them in memory either.
 DATA_UPLOAD_MAX_MEMORY_SIZE = env.int("DATA_UPLOAD_MAX_MEMORY_SIZE", default=10 * 1024 * 1024)

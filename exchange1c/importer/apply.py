@@ -110,15 +110,39 @@ class Context:
     groups_applied: int = 0
     _warned: set = field(default_factory=set)
 
+    _notes: list | None = None
+
     def warn(self, line, text, *, once: str | None = None) -> None:
         """Record a warning; `once` is a key that makes repeats of the same problem count only once."""
+        self._note(once, _("line %(line)s: %(text)s") % {"line": line, "text": text} if line else text)
+
+    def _note(self, once: str | None, message: str) -> None:
         if once is not None:
             if once in self._warned:
                 return
             self._warned.add(once)
         self.warning_count += 1
+        if self._notes is not None:
+            self._notes.append((once, message))
         if len(self.warnings) < self.max_warnings:
-            self.warnings.append(_("line %(line)s: %(text)s") % {"line": line, "text": text} if line else text)
+            self.warnings.append(message)
+
+    def fork(self) -> "Context":
+        """A context for one batch applied beside others: the same job and settings, nothing counted yet."""
+        return Context(job_id=self.job_id, mark=self.mark, policy=self.policy, brand_property=self.brand_property,
+                       max_warnings=self.max_warnings, _warned=set(self._warned), _notes=[])
+
+    def merged(self, part: "Context") -> "Context":
+        """This context with a forked one's counts and warnings added, as if its batch had run here.
+
+        A once-only warning a batch beside it gave first is not counted again.
+        """
+        total = dataclasses.replace(self, warnings=list(self.warnings), _warned=set(self._warned))
+        for name in ("created", "updated", "unchanged", "deactivated", "groups_applied"):
+            setattr(total, name, getattr(self, name) + getattr(part, name))
+        for once, message in part._notes or ():
+            total._note(once, message)
+        return total
 
     def now(self):
         return sb.db_datetime(timezone.now())
@@ -803,7 +827,8 @@ def apply_offers(records, ctx: Context) -> list[int]:
 
     touched = sorted({products[r.product_id] for r in known})
     # Rewrites only what the variants' own rows could not say (catalog.services), and the products.
-    offer_summaries_refresh(product_ids=touched)
+    # The pipeline starts the new catalog generation for the batch (it counted changes).
+    offer_summaries_refresh(product_ids=touched, announce=False)
     return touched
 
 

@@ -57,6 +57,7 @@ from exchange1c.commerceml.records import (
 from exchange1c.importer import apply
 from exchange1c.importer.backup import backup_database
 from exchange1c.importer.images import store_image
+from exchange1c.importer.lanes import Lanes
 from exchange1c.importer.screen import Screen
 from exchange1c.models import ExchangeSettings, ImportJob, StagedImage
 
@@ -436,30 +437,144 @@ def _apply_stage(job: ImportJob, token: str, batch_size: int, on_batch) -> None:
         # Set before the first write: from here on `init` must finish this file, never drop it.
         _write(job, token, state=State.APPLYING, apply_started_at=timezone.now(),
                warnings=ctx.warnings, warning_count=ctx.warning_count)
-    batches = 0
+    _refresh_statistics()
+    side_by_side = _lane_count()
+    if side_by_side:
+        ctx = _apply_in_lanes(job, token, ctx, batch_size, on_batch, side_by_side)
+    else:
+        ctx = _apply_in_turn(job, token, ctx, batch_size, on_batch)
+    _finish(job, token, ctx, options)
+
+
+def _batches(job: ImportJob, batch_size: int, *, keep_together: bool = False):
+    """(kind, records) batches of the records still to apply, of one kind each.
+
+    `keep_together`: a product's offers (or a catalog's `guid#feature` Товар) are not split
+    between two batches unless they fill two, so batches side by side rarely share a product.
+    """
     pending: list = []
     pending_type = None
-    _refresh_statistics()
     for record in _records_to_apply(job):
         kind = BATCH_KIND.get(type(record), type(record))
         if kind not in ITEM_TYPES and job.classifier_done:
             continue
         if pending and (kind is not pending_type or len(pending) >= batch_size):
-            ctx = _flush(job, token, ctx, pending_type, pending)
-            batches += 1
-            if batches % STATISTICS_EVERY_BATCHES == 0:
-                _refresh_statistics()
-            if on_batch is not None:
-                on_batch(job, batches)
-            pending = []
+            if not (keep_together and kind is pending_type and len(pending) < 2 * batch_size
+                    and _owner(record) is not None and _owner(record) == _owner(pending[-1])):
+                yield pending_type, pending
+                pending = []
         pending.append(record)
         pending_type = kind
     if pending:
-        ctx = _flush(job, token, ctx, pending_type, pending)
+        yield pending_type, pending
+
+
+def _apply_in_turn(job: ImportJob, token: str, ctx: apply.Context, batch_size: int, on_batch) -> apply.Context:
+    batches = 0
+    for kind, records in _batches(job, batch_size):
+        ctx = _flush(job, token, ctx, kind, records)
         batches += 1
+        if batches % STATISTICS_EVERY_BATCHES == 0:
+            _refresh_statistics()
         if on_batch is not None:
             on_batch(job, batches)
-    _finish(job, token, ctx, options)
+    return ctx
+
+
+def _lane_count() -> int:
+    """How many batches stage 2 applies side by side: PostgreSQL only, and never inside a caller's transaction."""
+    count = getattr(settings, "EXCHANGE_IMPORT_LANES", 1)
+    if count < 2 or connection.vendor != "postgresql" or connection.in_atomic_block:
+        return 0
+    return count
+
+
+def _owner(record) -> str | None:
+    """The product a product or offer record belongs to (what batches side by side must not share)."""
+    if type(record) is OfferRecord:
+        return record.product_id
+    if type(record) is ProductRecord:
+        return record.external_id.partition("#")[0].strip()
+    return None
+
+
+def _keys(records) -> set:
+    """What a batch writes that a batch beside it must not: its products and variants by Ид."""
+    keys = set()
+    for record in records:
+        if type(record) is OfferRecord:
+            keys.add("v:" + apply.variant_external_id(record))
+            keys.add("p:" + record.product_id)
+        elif type(record) is ProductRecord:
+            keys.add("p:" + record.external_id)
+            keys.add("p:" + _owner(record))
+        elif type(record) is apply.UnchangedProduct:
+            keys.add(record.pk)
+    return keys
+
+
+@dataclasses.dataclass
+class _Progress:
+    """What the committed batches add up to (only the lane whose turn it is to commit touches it)."""
+
+    ctx: apply.Context
+    items_done: int
+    batches: int = 0
+
+
+def _apply_in_lanes(job: ImportJob, token: str, ctx: apply.Context, batch_size: int, on_batch,
+                    count: int) -> apply.Context:
+    """Products and offers through `count` lanes (lanes.Lanes); classifier batches in turn between them."""
+    progress = _Progress(ctx, job.items_done)
+
+    def work(batch):
+        part = progress.ctx.fork()
+        with connection.cursor() as cursor:
+            cursor.execute("SET LOCAL synchronous_commit = off")  # as in _flush
+        APPLIERS[batch.kind](batch.records, part)
+        return part
+
+    def seal(batch, part):
+        total = progress.ctx.merged(part)
+        _write(job, token, items_done=progress.items_done + len(batch.records), created=total.created,
+               updated=total.updated, unchanged=total.unchanged, deactivated=total.deactivated,
+               warnings=total.warnings, warning_count=total.warning_count, classifier_done=True)
+        return total
+
+    def done(batch, total):
+        changed = (total.created, total.updated, total.deactivated) != (
+            progress.ctx.created, progress.ctx.updated, progress.ctx.deactivated)
+        progress.ctx = total
+        progress.items_done += len(batch.records)
+        progress.batches += 1
+        if changed:
+            # After the commit: a listing cached meanwhile is new data under the old generation.
+            catalog_changed()
+        if on_batch is not None:
+            on_batch(job, progress.batches)
+
+    lanes = Lanes(count, work=work, seal=seal, done=done)
+    dispatched = 0
+    try:
+        for kind, records in _batches(job, batch_size, keep_together=True):
+            dispatched += 1
+            if kind in ITEM_TYPES:
+                lanes.submit(kind, records, _keys(records))
+            else:
+                lanes.drain()
+                progress.ctx = _flush(job, token, progress.ctx, kind, records)
+                progress.batches += 1
+                if on_batch is not None:
+                    on_batch(job, progress.batches)
+            if dispatched % STATISTICS_EVERY_BATCHES == 0:
+                _refresh_statistics()
+        lanes.drain()
+    except BaseException:
+        lanes.close(abort=True)
+        raise
+    lanes.close()
+    job.items_done = progress.items_done
+    return progress.ctx
 
 
 #: PostgreSQL: every this many batches (and when an apply begins), tables that grew by half since
@@ -520,6 +635,7 @@ APPLIERS = {
 def _flush(job: ImportJob, token: str, ctx: apply.Context, kind, records: list) -> apply.Context:
     """Apply one batch and move the position, in one transaction; returns the updated context."""
     items = len(records) if kind in ITEM_TYPES else 0
+    done = job.items_done  # _write below moves it before the commit, which may still fail
     integrity_retried = False
     locked = 0
     while True:
@@ -541,7 +657,7 @@ def _flush(job: ImportJob, token: str, ctx: apply.Context, kind, records: list) 
                     # learn of this batch from the generation, committed with it.
                     catalog_changed()
                 fields = {
-                    "items_done": job.items_done + items, "created": trial.created, "updated": trial.updated,
+                    "items_done": done + items, "created": trial.created, "updated": trial.updated,
                     "unchanged": trial.unchanged, "deactivated": trial.deactivated,
                     "warnings": trial.warnings, "warning_count": trial.warning_count,
                 }
