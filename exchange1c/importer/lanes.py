@@ -144,14 +144,14 @@ class Lanes:
             connections.close_all()
 
     def _apply(self, batch: Batch) -> None:
-        connection.ensure_connection()
-        pid = connection.connection.info.backend_pid
-        with self.cond:
-            self.pids[batch.index] = pid
         integrity = locked = 0
         while True:
             try:
                 with transaction.atomic():
+                    # Asked inside the transaction: behind a pooler the server process may change.
+                    pid = _backend_pid()
+                    with self.cond:
+                        self.pids[batch.index] = pid
                     result = self.work(batch)
                     self._wait_turn(batch, pid)
                     sealed = self.seal(batch, result)
@@ -195,6 +195,12 @@ class Lanes:
             if pid is not None and earlier and _blocks(pid, earlier):
                 logger.debug("import batch %s yields to an earlier batch it blocks", batch.index)
                 raise _Yield
+
+
+def _backend_pid() -> int:
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_backend_pid()")
+        return cursor.fetchone()[0]
 
 
 def _blocks(pid: int, others: list[int]) -> bool:
