@@ -11,7 +11,8 @@ file passed, so nothing half-read is ever applied. Parsing is the costliest step
 stage 2 unpickles instead of parsing again.
 
 Stage 2 (`applying`) takes the staged records (or, if they are gone, reads the file again)
-and applies them in batches of one record type.
+and applies them in batches of one record type; on PostgreSQL two batches of products or
+offers run side by side, committing in file order (lanes.py).
 Each batch is one transaction that also moves the job's position (`items_done`) and its
 counters, so a crash between batches resumes, by skipping `items_done` products/offers, to
 the same end state as an uninterrupted run: every write is an upsert keyed on 1C's Ид.
@@ -454,14 +455,18 @@ def _batches(job: ImportJob, batch_size: int, *, keep_together: bool = False):
     """
     pending: list = []
     pending_type = None
+    # Classifier records after the first products or offers are skipped, as on resume; decided
+    # here rather than from the job row, which batches side by side update later.
+    items_begun = job.classifier_done
     for record in _records_to_apply(job):
         kind = BATCH_KIND.get(type(record), type(record))
-        if kind not in ITEM_TYPES and job.classifier_done:
+        if kind not in ITEM_TYPES and items_begun:
             continue
         if pending and (kind is not pending_type or len(pending) >= batch_size):
             if not (keep_together and kind is pending_type and len(pending) < 2 * batch_size
                     and _owner(record) is not None and _owner(record) == _owner(pending[-1])):
                 yield pending_type, pending
+                items_begun = items_begun or pending_type in ITEM_TYPES
                 pending = []
         pending.append(record)
         pending_type = kind
