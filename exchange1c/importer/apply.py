@@ -109,7 +109,7 @@ class Context:
     max_warnings: int = 100
     groups_applied: int = 0
     _warned: set = field(default_factory=set)
-
+    #: Set on a fork(): each warning with its once-key, for merged() to replay.
     _notes: list | None = None
 
     def warn(self, line, text, *, once: str | None = None) -> None:
@@ -127,6 +127,10 @@ class Context:
         if len(self.warnings) < self.max_warnings:
             self.warnings.append(message)
 
+    def copy(self) -> "Context":
+        """A copy whose counters and warnings change without touching this one."""
+        return dataclasses.replace(self, warnings=list(self.warnings), _warned=set(self._warned))
+
     def fork(self) -> "Context":
         """A context for one batch applied beside others: the same job and settings, nothing counted yet."""
         return Context(job_id=self.job_id, mark=self.mark, policy=self.policy, brand_property=self.brand_property,
@@ -137,7 +141,7 @@ class Context:
 
         A once-only warning a batch beside it gave first is not counted again.
         """
-        total = dataclasses.replace(self, warnings=list(self.warnings), _warned=set(self._warned))
+        total = self.copy()
         for name in ("created", "updated", "unchanged", "deactivated", "groups_applied"):
             setattr(total, name, getattr(self, name) + getattr(part, name))
         for once, message in part._notes or ():

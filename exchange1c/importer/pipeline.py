@@ -22,7 +22,6 @@ token inside its transaction, so a worker that was presumed dead and replaced ca
 commit a batch twice.
 """
 
-import copy
 import dataclasses
 import logging
 import operator
@@ -534,21 +533,17 @@ def _apply_in_lanes(job: ImportJob, token: str, ctx: apply.Context, batch_size: 
 
     def work(batch):
         part = progress.ctx.fork()
-        with connection.cursor() as cursor:
-            cursor.execute("SET LOCAL synchronous_commit = off")  # as in _flush
+        _commit_without_flush()
         APPLIERS[batch.kind](batch.records, part)
         return part
 
     def seal(batch, part):
         total = progress.ctx.merged(part)
-        _write(job, token, items_done=progress.items_done + len(batch.records), created=total.created,
-               updated=total.updated, unchanged=total.unchanged, deactivated=total.deactivated,
-               warnings=total.warnings, warning_count=total.warning_count, classifier_done=True)
+        _write(job, token, **_position(progress.items_done + len(batch.records), total, items_begun=True))
         return total
 
     def done(batch, total):
-        changed = (total.created, total.updated, total.deactivated) != (
-            progress.ctx.created, progress.ctx.updated, progress.ctx.deactivated)
+        changed = _catalog_changed_by(progress.ctx, total)
         progress.ctx = total
         progress.items_done += len(batch.records)
         progress.batches += 1
@@ -644,31 +639,17 @@ def _flush(job: ImportJob, token: str, ctx: apply.Context, kind, records: list) 
     integrity_retried = False
     locked = 0
     while True:
-        trial = copy.copy(ctx)
-        trial.warnings = list(ctx.warnings)
-        trial._warned = set(ctx._warned)
+        trial = ctx.copy()
         try:
             with transaction.atomic():
-                if connection.vendor == "postgresql":
-                    # The batch and the job's position commit together, so a batch lost to a
-                    # crash right after its commit is simply applied again on resume: no need
-                    # to wait for the WAL flush of each one (_finish commits synchronously).
-                    with connection.cursor() as cursor:
-                        cursor.execute("SET LOCAL synchronous_commit = off")
+                _commit_without_flush()
                 _write(job, token)  # inside the transaction: only the owner commits
                 APPLIERS[kind](records, trial)
-                if (trial.created, trial.updated, trial.deactivated) != (ctx.created, ctx.updated, ctx.deactivated):
+                if _catalog_changed_by(ctx, trial):
                     # Bulk writes send no signals: the storefront's cached listings must
                     # learn of this batch from the generation, committed with it.
                     catalog_changed()
-                fields = {
-                    "items_done": done + items, "created": trial.created, "updated": trial.updated,
-                    "unchanged": trial.unchanged, "deactivated": trial.deactivated,
-                    "warnings": trial.warnings, "warning_count": trial.warning_count,
-                }
-                if items:
-                    fields["classifier_done"] = True
-                _write(job, token, **fields)
+                _write(job, token, **_position(done + items, trial, items_begun=bool(items)))
             return trial
         except IntegrityError:
             # A row the batch found missing and inserted (apply._insert_or_upsert) was written
@@ -684,6 +665,31 @@ def _flush(job: ImportJob, token: str, ctx: apply.Context, kind, records: list) 
             if locked == 5:
                 raise
             time.sleep(0.5 * locked)
+
+
+def _commit_without_flush() -> None:
+    """PostgreSQL: this transaction's COMMIT does not wait for the WAL flush.
+
+    A batch and the job's position commit together, so a batch lost to a crash right after
+    its commit is simply applied again on resume (_finish commits synchronously).
+    """
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("SET LOCAL synchronous_commit = off")
+
+
+def _catalog_changed_by(before: apply.Context, after: apply.Context) -> bool:
+    """Whether a batch created, updated or hid anything the storefront lists."""
+    return (after.created, after.updated, after.deactivated) != (before.created, before.updated, before.deactivated)
+
+
+def _position(items_done: int, ctx: apply.Context, *, items_begun: bool) -> dict:
+    """The job's fields a committed batch writes: its position, counters and warnings."""
+    fields = {"items_done": items_done, "created": ctx.created, "updated": ctx.updated, "unchanged": ctx.unchanged,
+              "deactivated": ctx.deactivated, "warnings": ctx.warnings, "warning_count": ctx.warning_count}
+    if items_begun:
+        fields["classifier_done"] = True
+    return fields
 
 
 def _finish(job: ImportJob, token: str, ctx: apply.Context, options: ExchangeSettings) -> None:
