@@ -129,6 +129,9 @@ EXCHANGE_ROOT = env.path("EXCHANGE_ROOT", default=BASE_DIR / "var" / "exchange")
 #: PostgreSQL: how many batches of an import's products or offers are applied side by side
 #: (exchange1c.importer.lanes); 1 applies them one after the other. Each lane is a database connection.
 EXCHANGE_IMPORT_LANES = env.int("EXCHANGE_IMPORT_LANES", default=2)
+#: A package's XML files at least this large are read by a second process while an earlier file
+#: of the package imports (exchange1c.importer.readahead); 0 turns reading ahead off.
+EXCHANGE_READ_AHEAD_BYTES = env.int("EXCHANGE_READ_AHEAD_BYTES", default=8 * 2**20)
 EXCHANGE_BACKUP_ROOT = env.path("EXCHANGE_BACKUP_ROOT", default=BASE_DIR / "var" / "backups")
 # 1C's file fragments go straight to disk; Django must not buffer them in memory either.
 DATA_UPLOAD_MAX_MEMORY_SIZE = env.int("DATA_UPLOAD_MAX_MEMORY_SIZE", default=10 * 1024 * 1024)

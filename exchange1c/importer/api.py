@@ -16,7 +16,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from exchange1c.commerceml.records import KIND_CATALOG
-from exchange1c.importer import apply, images, pipeline, worker
+from exchange1c.importer import apply, images, pipeline, readahead, worker
 from exchange1c.models import ExchangeRun, ExchangeSettings, ImportJob
 
 logger = logging.getLogger(__name__)
@@ -107,6 +107,7 @@ def init_exchange(*, run) -> None:
     for job in stale:
         pipeline.cleanup(job)
     stale.delete()
+    readahead.sweep(pipeline.read_ahead_root())
 
 
 def _interrupted(budget_seconds: float) -> ImportJob | None:
@@ -165,10 +166,24 @@ def import_poll(*, run, folder: Path, filename: str, budget_seconds: float) -> A
     if job is None or uploaded_again:
         job = pipeline.create_job(run=run, mark=run.pk if run is not None else None, folder=folder,
                                   filename=filename)
+        _read_ahead(run, folder, filename)
     if job.is_finished:
         return answer_for(job)
     _retrying(lambda: worker.ensure_worker(job.pk, budget_seconds=budget_seconds))
     return answer_for(_wait(job.pk, budget_seconds))
+
+
+def _read_ahead(run, folder: Path, filename: str) -> None:
+    """While this file imports, have the package's other large files read in a second process."""
+    if run is None or not readahead.min_bytes():
+        return
+    try:
+        readahead.start(root=pipeline.read_ahead_root(), folder=folder, current=filename,
+                        imported=set(ImportJob.objects.filter(run=run).values_list("filename", flat=True)),
+                        brand_key=apply.brand_setting_key(ExchangeSettings.get_solo().brand_property or ""))
+    except OSError as exc:
+        # Only an optimisation: the files are read in their turn as usual.
+        logger.warning("read-ahead not started: %s", exc)
 
 
 def _finalize(jobs, mark: int) -> tuple[Answer, int]:

@@ -6,9 +6,11 @@ what the file holds and copies the pictures it names into content-addressed medi
 fails here, before anything the shop shows has changed (PROTOCOL.md §3.4, STYLE.md Obmen 5).
 
 Stage 1 also stages the records it read: pickled in chunks into a private file beside the
-job's copy (`<work_path>.records`), written under a temporary name and renamed once the whole
-file passed, so nothing half-read is ever applied. Parsing is the costliest step of an import;
-stage 2 unpickles instead of parsing again.
+job's copy (`<work_path>.staged`, staging.py), written under a temporary name and renamed once
+the whole file passed, so nothing half-read is ever applied. Parsing is the costliest step of
+an import; stage 2 unpickles instead of parsing again. A file of a package that a second
+process has already read while an earlier file imported (readahead.py) is not parsed at all:
+stage 1 takes the records it staged.
 
 Stage 2 (`applying`) takes the staged records (or, if they are gone, reads the file again)
 and applies them in batches of one record type; on PostgreSQL two batches of products or
@@ -24,9 +26,7 @@ commit a batch twice.
 
 import dataclasses
 import logging
-import operator
 import os
-import pickle
 import shutil
 import time
 from pathlib import Path
@@ -38,7 +38,6 @@ from django.utils.translation import gettext as _
 
 from catalog.generation import catalog_changed
 from catalog.services import group_paths_rebuild
-from exchange1c.commerceml import records as record_types
 from exchange1c.commerceml.reader import CommerceMLReader
 from exchange1c.commerceml.records import (
     KIND_CATALOG,
@@ -54,7 +53,8 @@ from exchange1c.commerceml.records import (
     UnitRecord,
     WarehouseRecord,
 )
-from exchange1c.importer import apply
+from exchange1c.importer import apply, readahead
+from exchange1c.importer import staging as staged
 from exchange1c.importer.backup import backup_database
 from exchange1c.importer.images import store_image
 from exchange1c.importer.lanes import Lanes
@@ -67,8 +67,6 @@ BATCH_SIZE = 500
 #: Heartbeat interval while reading (stage 2 beats at every batch).
 HEARTBEAT_SECONDS = 1.0
 IMAGE_CHUNK = 200
-#: Records per pickled chunk of the staged file (memory stays flat whatever the file size).
-STAGE_CHUNK = 500
 ITEM_TYPES = (ProductRecord, OfferRecord)
 #: What batches records by: a stand-in for an unchanged record goes with the records of its kind,
 #: so a file with a few changes scattered through it still applies in full-size batches.
@@ -163,10 +161,11 @@ def cleanup(job: ImportJob) -> None:
     """Drop what only a running job needs: its file copy and its staged pictures."""
     if job.work_path:
         Path(job.work_path).unlink(missing_ok=True)
-        staged = staged_path(job)
-        staged.unlink(missing_ok=True)
-        for partial in staged.parent.glob(f"{staged.name}.*.part"):
+        staged_file = staged_path(job)
+        staged_file.unlink(missing_ok=True)
+        for partial in staged_file.parent.glob(f"{staged_file.name}.*.part"):
             partial.unlink(missing_ok=True)
+    _forget_read_ahead(job)
     StagedImage.objects.filter(job_id=job.pk).delete()
 
 
@@ -234,9 +233,13 @@ def _read_stage(job: ImportJob, token: str) -> bool:
     if not job.work_path:
         _fail(job, token, _("The file %(file)s was not uploaded.") % {"file": job.filename})
         return False
+    brand_key = apply.brand_setting_key(ExchangeSettings.get_solo().brand_property or "")
+    ahead = _read_ahead(job, token)
     try:
         staging = None
-        reader = CommerceMLReader(job.work_path)
+        if ahead is not None and ahead.error is not None:
+            raise CommerceMLError(ahead.error)
+        reader = ahead or CommerceMLReader(job.work_path)
         info = reader.info
         if info.kind == KIND_ORDERS:
             raise CommerceMLError(_("this is an orders document (Документ), not a catalog, offers, prices or "
@@ -250,57 +253,87 @@ def _read_stage(job: ImportJob, token: str) -> bool:
         seen: set[str] = set()
         beat = time.monotonic()
         folder = Path(job.folder)
-        staging = _StagingWriter(staged_path(job), token)
-        screen = Screen(apply.brand_setting_key(ExchangeSettings.get_solo().brand_property or ""))
-        chunk: list = []
-
-        def stage_chunk():
-            nonlocal pending
-            for item in screen.filter(chunk):
-                staging.add(item)
+        staging = staged.Writer(staged_path(job), token)
+        screen = Screen(brand_key)
+        if ahead is not None:
+            chunks = ahead.chunks(brand_key)
+        else:
+            chunks = ((chunk, None) for chunk in staged.chunks(reader))
+        for chunk, frame in chunks:
+            if type(chunk[0]) in ITEM_TYPES:
+                items += len(chunk)
+                screened = screen.filter(chunk)
+                if screened is chunk and frame is not None:
+                    staging.add_frame(frame)  # nothing changed: its bytes as the reader pickled them
+                else:
+                    staging.add(screened)
                 # An unchanged product's pictures are what the site already has (same paths,
                 # same hash): only the others are read and stored.
-                if type(item) is ProductRecord and item.images:
-                    for path, _caption in item.images:
-                        if path not in seen:
-                            seen.add(path)
-                            pending.append(path)
-                    if len(pending) >= IMAGE_CHUNK:
-                        _stage_images(job, folder, pending)
-                        pending = []
-            chunk.clear()
-
-        for record in reader:
-            if isinstance(record, ITEM_TYPES):
-                items += 1
-                chunk.append(record)
-                if len(chunk) >= STAGE_CHUNK:
-                    stage_chunk()
+                for item in screened:
+                    if type(item) is ProductRecord and item.images:
+                        for path, _caption in item.images:
+                            if path not in seen:
+                                seen.add(path)
+                                pending.append(path)
+                if len(pending) >= IMAGE_CHUNK:
+                    _stage_images(job, folder, pending)
+                    pending = []
             else:
-                stage_chunk()  # keeps the file's order of classifier records and items
-                staging.add(record)
-                if isinstance(record, GroupRecord):
-                    groups += 1
+                if frame is not None:
+                    staging.add_frame(frame)
+                else:
+                    staging.add(chunk)
+                groups += sum(type(record) is GroupRecord for record in chunk)
             if time.monotonic() - beat > HEARTBEAT_SECONDS:
                 _write(job, token, items_total=items, groups_total=groups)
                 beat = time.monotonic()
-        stage_chunk()
         _stage_images(job, folder, pending)
         staging.commit()
     except CommerceMLError as exc:
         if staging is not None:
             staging.discard()
+        _forget_read_ahead(job)
         _fail(job, token, str(exc))
         return False
     except BaseException:
         if staging is not None:
             staging.discard()
         raise
+    _forget_read_ahead(job)
     warnings = [(_("line %(line)s: %(text)s") % {"line": w.line, "text": w.message}) if w.line else w.message
                 for w in reader.warnings[:100]]
     _write(job, token, items_total=items, groups_total=groups, warnings=warnings,
            warning_count=reader.warning_count)
     return True
+
+
+def read_ahead_root() -> Path:
+    """Where the read-ahead reader leaves the files it read (readahead.py)."""
+    return jobs_root() / "read-ahead"
+
+
+def _read_ahead(job: ImportJob, token: str) -> readahead.ReadAhead | None:
+    """The job's file as a reader read it ahead, if it did (waiting while it still reads it)."""
+    if not readahead.min_bytes():
+        return None
+    beat = time.monotonic()
+
+    def heartbeat():
+        nonlocal beat
+        if time.monotonic() - beat > HEARTBEAT_SECONDS:
+            _write(job, token)
+            beat = time.monotonic()
+
+    ahead = readahead.take(root=read_ahead_root(), source=Path(job.folder) / job.filename,
+                           expected=job.fingerprint, job_pk=job.pk, beat=heartbeat)
+    if ahead is not None:
+        logger.info("import job %s: %s was read ahead by another process", job.pk, job.filename)
+    return ahead
+
+
+def _forget_read_ahead(job: ImportJob) -> None:
+    if readahead.min_bytes() and job.folder:
+        readahead.forget(read_ahead_root(), Path(job.folder) / job.filename)
 
 
 def _stage_images(job: ImportJob, folder: Path, paths: list[str]) -> None:
@@ -319,72 +352,10 @@ def _stage_images(job: ImportJob, folder: Path, paths: list[str]) -> None:
 
 # --- staged records ----------------------------------------------------------------------------
 
-#: How the reader's records pickle: (class, field values) instead of dataclasses' per-object
-#: state dicts, 2-3x faster both ways.
-_RECORD_CLASSES = [cls for cls in vars(record_types).values()
-                   if isinstance(cls, type) and dataclasses.is_dataclass(cls)] + list(apply.STAND_INS)
-
-
-def _reducer(cls):
-    fields = operator.attrgetter(*[f.name for f in dataclasses.fields(cls)])
-    if len(dataclasses.fields(cls)) == 1:
-        return lambda record: (cls, (fields(record),))
-    return lambda record: (cls, fields(record))
-
-
-_PICKLE_TABLE = {cls: _reducer(cls) for cls in _RECORD_CLASSES}
-
 
 def staged_path(job: ImportJob) -> Path:
     """Where stage 1 leaves the records it read for stage 2 (beside the job's copy of the file)."""
-    return Path(f"{job.work_path}.records")
-
-
-class _StagingWriter:
-    """Pickles records in chunks into `<target>.<token>.part`; `commit()` renames it to `target`.
-
-    The rename is atomic, so stage 2 only ever sees a complete staging of a file stage 1 accepted;
-    a worker presumed dead writes its own part file and never corrupts another's.
-    """
-
-    def __init__(self, target: Path, token: str) -> None:
-        self.target = target
-        self.part = target.with_name(f"{target.name}.{token}.part")
-        self.file = open(self.part, "wb")  # noqa: SIM115 - closed by commit()/discard()
-        self.chunk: list = []
-
-    def add(self, record) -> None:
-        self.chunk.append(record)
-        if len(self.chunk) >= STAGE_CHUNK:
-            self._dump()
-
-    def _dump(self) -> None:
-        if self.chunk:
-            pickler = pickle.Pickler(self.file, protocol=pickle.HIGHEST_PROTOCOL)
-            pickler.dispatch_table = _PICKLE_TABLE
-            pickler.dump(self.chunk)
-            self.chunk = []
-
-    def commit(self) -> None:
-        self._dump()
-        self.file.close()
-        os.replace(self.part, self.target)
-
-    def discard(self) -> None:
-        self.file.close()
-        self.part.unlink(missing_ok=True)
-
-
-def _staged_records(path: Path):
-    """The records stage 1 staged, in file order."""
-    with open(path, "rb") as file:
-        while True:
-            try:
-                # Our own file, written by stage 1 in the server's private jobs folder.
-                chunk = pickle.load(file)  # noqa: S301
-            except EOFError:
-                return
-            yield from chunk
+    return Path(f"{job.work_path}.staged")
 
 
 def _records_to_apply(job: ImportJob):
@@ -393,11 +364,11 @@ def _records_to_apply(job: ImportJob):
     From the staged records when stage 1 left them, else by reading the file again. Like the
     reader's `skip`, it passes over the first `items_done` products/offers and keeps classifier records.
     """
-    staged = staged_path(job)
-    if not (job.work_path and staged.exists()):
+    staged_file = staged_path(job)
+    if not (job.work_path and staged_file.exists()):
         yield from CommerceMLReader(job.work_path, skip=job.items_done)
         return
-    source = _staged_records(staged)
+    source = staged.records(staged_file)
     skip = job.items_done
     items = 0
     for record in source:

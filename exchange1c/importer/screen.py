@@ -61,7 +61,10 @@ class Screen:
         self.seen = SeenIds()
 
     def filter(self, records: list) -> list:
-        """`records` in file order, with the unchanged products and offers replaced; reads the DB, writes nothing."""
+        """`records` in file order, with the unchanged products and offers replaced; reads the DB, writes nothing.
+
+        Returns `records` itself when nothing was replaced (the records screened carry their digests).
+        """
         products: dict[int, tuple[str, str]] = {}
         offers: dict[int, tuple[str, str]] = {}
         for index, record in enumerate(records):
@@ -70,22 +73,20 @@ class Screen:
                 if "#" in record.external_id:
                     continue  # a characteristic sent as a Товар: apply.apply_products splits it
                 if not self.seen.add("p:" + record.external_id):
-                    products[index] = (record.external_id, record_hash(record, self.brand_key))
+                    products[index] = (record.external_id, record.digest or record_hash(record, self.brand_key))
             elif kind is OfferRecord:
                 external_id = variant_external_id(record)
                 if not self.seen.add("o:" + external_id):
-                    offers[index] = (external_id, record_hash(record))
-        if not products and not offers:
-            return records
-        result = list(records)
+                    offers[index] = (external_id, record.digest or record_hash(record))
+        stand_ins: dict[int, object] = {}
         if products:
             rows = sb.select_map(T_PRODUCT, "external_id", [i for i, _h in products.values()], ("id", "source_hash"))
             for index, (external_id, digest) in products.items():
                 row = rows.get(external_id)
                 if row is not None and row[1] == digest:
-                    result[index] = UnchangedProduct(pk=row[0], deleted=records[index].deleted)
+                    stand_ins[index] = UnchangedProduct(pk=row[0], deleted=records[index].deleted)
                 else:
-                    result[index] = _with_digest(records[index], digest)  # stage 2 needs it too
+                    _with_digest(records[index], digest)  # stage 2 needs it too
         if offers:
             rows = sb.select_map(T_VARIANT, "external_id", [i for i, _h in offers.values()],
                                  ("id", "source_hash", "reserved"))
@@ -93,15 +94,19 @@ class Screen:
                 row = rows.get(external_id)
                 # A reservation is reset by the offer's stock (catalog.models.Variant), so it must apply.
                 if row is not None and row[1] == digest and not row[2]:
-                    result[index] = UnchangedOffer(pk=row[0])
+                    stand_ins[index] = UnchangedOffer(pk=row[0])
                 else:
-                    result[index] = _with_digest(records[index], digest)
+                    _with_digest(records[index], digest)
+        if not stand_ins:
+            return records
+        result = list(records)
+        for index, stand_in in stand_ins.items():
+            result[index] = stand_in
         return result
 
 
-def _with_digest(record, digest: str):
-    """The record, carrying its digest. Set in place: the screen is the only holder of a record
-    the reader just made, and a copy of each changed record (dataclasses.replace) cost a tenth
+def _with_digest(record, digest: str) -> None:
+    """The record carries its digest from here on. Set in place: the screen is the only holder of a
+    record the reader just made, and a copy of each changed record (dataclasses.replace) cost a tenth
     of stage 1 on a first import."""
     object.__setattr__(record, "digest", digest)
-    return record

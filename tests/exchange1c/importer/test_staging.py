@@ -10,7 +10,7 @@ from lxml import etree
 from catalog.models import Product, Variant
 from exchange1c.commerceml.records import OfferRecord, ProductRecord
 from exchange1c.files import append_upload
-from exchange1c.importer import api, pipeline, worker
+from exchange1c.importer import api, pipeline, staging, worker
 from exchange1c.importer.apply import UnchangedOffer, UnchangedProduct
 from exchange1c.models import ExchangeRun, ImportJob, SeenRange
 from tests.exchange1c.importer.conftest import catalog_dump
@@ -103,7 +103,7 @@ def test_unchanged_products_and_offers_are_staged_as_stand_ins(gen):
         with pytest.raises(SimulatedCrash):  # stop after the first batch to look at what stage 1 staged
             pipeline.run_job(job.pk, token=token, batch_size=1000, on_batch=crash_after(1))
         job.refresh_from_db()
-        staged[name] = list(pipeline._staged_records(pipeline.staged_path(job)))
+        staged[name] = list(staging.records(pipeline.staged_path(job)))
         ImportJob.objects.filter(pk=job.pk).update(worker="")
         assert poll_until_done(run, folder, name).status == "success"
     products = [r for r in staged["import.xml"] if isinstance(r, (ProductRecord, UnchangedProduct))]
