@@ -4,7 +4,8 @@
 
 Makes a throwaway database (a temp SQLite file, or PostgreSQL database `obmen_profile_import`
 on DATABASE_URL's server), migrates it, and calls `run_files_now(import.xml, offers.xml)`
-`--runs` times, printing seconds, peak RSS and, on PostgreSQL, rows written (pg_stat).
+`--runs` times (`--polls`: by `import` polls of one exchange each), printing seconds, peak RSS
+and, on PostgreSQL, rows written (pg_stat).
 Use it under py-spy: `py-spy record -o /tmp/p.svg -- .venv/bin/python bench/profile_import.py ...`.
 """
 
@@ -26,6 +27,9 @@ def main(argv=None) -> int:
     parser.add_argument("--dsn", default="postgres://postgres@127.0.0.1:5432/obmen_profile_import")
     parser.add_argument("--runs", type=int, default=2)
     parser.add_argument("--sqlite", type=Path, help="use (and keep) this SQLite file instead of a fresh one")
+    parser.add_argument("--polls", action="store_true",
+                        help="drive each file by `import` polls of one exchange, as 1C does (reads the next file "
+                             "ahead in a second process), instead of importing them one after the other in this thread")
     parser.add_argument("--sql-times", action="store_true",
                         help="print the statements that took the most time, grouped by their first words")
     args = parser.parse_args(argv)
@@ -74,7 +78,7 @@ def main(argv=None) -> int:
         before = written()
         start = time.perf_counter()
         cpu = time.process_time()
-        answers = run_files_now(args.folder, files)
+        answers = _exchange(args.folder, files) if args.polls else run_files_now(args.folder, files)
         seconds = time.perf_counter() - start
         cpu = time.process_time() - cpu
         after = written()
@@ -90,6 +94,22 @@ def main(argv=None) -> int:
         if args.sql_times:
             statements.report()
     return 0
+
+
+def _exchange(folder: Path, files: list[str]):
+    """The files of one package, each polled until it answers, then `complete` (as exchange_catalog.py's 1C does)."""
+    from exchange1c.importer import api
+    from exchange1c.models import ExchangeRun
+
+    run = ExchangeRun.objects.create(kind="catalog")
+    answers = []
+    for name in files:
+        answer = api.import_poll(run=run, folder=folder, filename=name, budget_seconds=20)
+        while answer.status == "progress":
+            answer = api.import_poll(run=run, folder=folder, filename=name, budget_seconds=20)
+        answers.append(answer)
+    api.finalize_run(run=run, reason="complete")
+    return answers
 
 
 def _print_stages(count: int) -> None:

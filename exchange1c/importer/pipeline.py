@@ -53,7 +53,7 @@ from exchange1c.commerceml.records import (
     UnitRecord,
     WarehouseRecord,
 )
-from exchange1c.importer import apply, readahead
+from exchange1c.importer import apply, collector, readahead
 from exchange1c.importer import staging as staged
 from exchange1c.importer.backup import backup_database
 from exchange1c.importer.images import store_image
@@ -189,10 +189,11 @@ def run_job(job_id: int, *, token: str, batch_size: int = BATCH_SIZE, on_batch=N
         return job
     _tune_connection()
     try:
-        if job.apply_started_at is None:
-            if not _read_stage(job, token):
-                return job
-        _apply_stage(job, token, batch_size, on_batch)
+        with collector.bulk():
+            if job.apply_started_at is None:
+                if not _read_stage(job, token):
+                    return job
+            _apply_stage(job, token, batch_size, on_batch)
     except (JobLost, OperationalError):
         # Lost to another worker, or the database was unavailable: nothing about the file is
         # wrong, so the job stays where its last batch left it and the next poll resumes it.

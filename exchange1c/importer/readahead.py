@@ -35,7 +35,7 @@ from django.conf import settings
 
 from exchange1c.commerceml.reader import CommerceMLReader
 from exchange1c.commerceml.records import CommerceMLError, OfferRecord, ProductRecord
-from exchange1c.importer import staging
+from exchange1c.importer import collector, staging
 from exchange1c.importer.apply import record_hash
 
 logger = logging.getLogger(__name__)
@@ -266,11 +266,12 @@ def _holder(path: Path) -> tuple[str, float]:
 
 def read_files(root: Path, brand_key: str, files) -> None:
     """The child's work: read each file not claimed yet, in order."""
-    for source in files:
-        try:
-            read_file(Path(root), Path(source), brand_key)
-        except Exception:
-            logger.exception("read-ahead: reading %s failed", source)
+    with collector.bulk():
+        for source in files:
+            try:
+                read_file(Path(root), Path(source), brand_key)
+            except Exception:
+                logger.exception("read-ahead: reading %s failed", source)
 
 
 def read_file(root: Path, source: Path, brand_key: str) -> bool:
