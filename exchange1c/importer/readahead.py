@@ -95,7 +95,8 @@ def start(*, root: Path, folder: Path, current: str, imported, brand_key: str) -
             return False
         try:
             entries = [entry for entry in os.scandir(folder)
-                       if entry.name.lower().endswith(".xml") and entry.name not in skip and entry.is_file()]
+                       if entry.name.lower().endswith(".xml") and entry.name not in skip
+                       and entry.is_file(follow_symlinks=False)]
         except OSError:
             return False
         files = []
