@@ -72,6 +72,25 @@ def test_group_filters_brand_price_stock_and_sorts(client, tree):
     assert [(b.name, b.product_count) for b in brands] == [("Bosch", 2), ("Makita", 1)]
 
 
+@pytest.mark.parametrize("sort", sorted(selectors.SORTS))
+def test_a_group_sorted_apart_lists_in_the_same_order_as_by_the_index(client, tree, monkeypatch, sort):
+    """Small groups sort their own products (selectors.SORTS_APART), big ones walk the index: same pages."""
+    root, sub = tree[0], tree[1]
+    for i, name in enumerate(["дрель", "Дрель", "Ёлка", "ель", "Zebra", "apple", "Apple", "10 шт", "2 шт", "Ящик"] * 3):
+        make_product(name=name, group=root if i % 2 else sub, price=None if i % 7 == 0 else str(100 + (i * 37) % 50))
+    url = reverse("catalog:group", kwargs={"slug": root.slug})
+
+    def pages():
+        cache.clear()
+        return [names(client.get(url, {"sort": sort, "page": page})) for page in (1, 2)]
+
+    apart = pages()
+    monkeypatch.setattr(selectors, "SORT_APART_MAX", 0)
+    by_index = pages()
+    assert apart == by_index
+    assert sum(map(len, apart)) == 30
+
+
 def test_group_bad_filter_input_is_ignored_not_an_error(client, tree):
     root = tree[0]
     make_product(name="Дрель", group=root, price="100")
