@@ -10,10 +10,7 @@ Foreign keys resolve through {external_id: pk} maps loaded for the batch's ids o
 
 import bisect
 import dataclasses
-import functools
-import hashlib
 import json
-import operator
 import re
 from dataclasses import dataclass, field
 from datetime import date
@@ -59,6 +56,7 @@ from exchange1c.commerceml.records import (
 )
 from exchange1c.importer import sqlbatch as sb
 from exchange1c.importer.currency import iso_currency
+from exchange1c.importer.digests import STAND_INS, UnchangedOffer, UnchangedProduct, record_hash
 from exchange1c.models import BrandProperty, SeenRange, StagedImage
 
 T_GROUP = Group._meta.db_table
@@ -152,24 +150,6 @@ class Context:
         return sb.db_datetime(timezone.now())
 
 
-@dataclass(frozen=True, slots=True)
-class UnchangedProduct:
-    """Stands in for a Товар equal to the site's product `pk` (importer.screen); `deleted` is the file's mark."""
-
-    pk: int
-    deleted: bool
-
-
-@dataclass(frozen=True, slots=True)
-class UnchangedOffer:
-    """Stands in for a Предложение equal to the site's variant `pk`, with no reservation to reset."""
-
-    pk: int
-
-
-STAND_INS = (UnchangedProduct, UnchangedOffer)
-
-
 def _split_stand_ins(records, kind) -> tuple[list, list]:
     """(the stand-ins of type `kind`, the full records) of a batch."""
     stand_ins = [r for r in records if type(r) is kind]
@@ -190,18 +170,6 @@ def _mark_unchanged(pks, ctx: Context, *, active: bool) -> None:
     runs = _merged_runs((pk, pk) for pk in pks)
     sb.insert(T_SEEN, ["mark", "first_id", "last_id"], [(ctx.mark, first, last) for first, last in runs])
     sb.update_in(T_PRODUCT, {"is_active": active}, "id", pks, extra="is_active <> %s", params=[active])
-
-
-@functools.cache
-def _hashed_fields(cls):
-    """A getter of the fields of a record type that are its data (not where it was in the file)."""
-    return operator.attrgetter(*[n for n in cls.__slots__ if n not in ("line", "warnings", "digest")])
-
-
-def record_hash(record, *extra) -> str:
-    """A stable digest of a record's data (not its line number): equal digests mean nothing to write."""
-    payload = repr((_hashed_fields(type(record))(record), extra))
-    return hashlib.blake2b(payload.encode("utf-8"), digest_size=16).hexdigest()
 
 
 def _cut(text, size: int) -> str:

@@ -4,15 +4,16 @@
 after another (PROTOCOL.md §3.3-3.4). Reading and checking a file (stage 1) is Python on one
 CPU with the database idle, and the second file's turn comes only after the first is applied.
 So when a poll starts a file of a package, the package's other large XML files are read by a
-child process (`manage.py exchange_read_ahead`), one at a time, into staged frames
+child process (`python -m exchange1c.importer.readahead`), one at a time, into staged frames
 (staging.py) with every product's and offer's digest, beside a summary (`.meta`). When 1C asks
 for such a file, its stage 1 takes the frames instead of parsing the file; it still screens
 them against the catalog as the earlier files left it, stores their pictures and stages them.
 
 Nothing read ahead is trusted blindly: the summary names the file's size and modification time,
 and a job uses it only when they are still the job's; digests made with another brand setting
-are made again. The child only reads: it opens no database connection and writes only in its
-own folder under the jobs root, whose names it derives from the file's path.
+are made again. The child only reads: it never sets Django up (the reader and the digests need
+none, and it starts in a tenth of a second instead of a third), opens no database connection and
+writes only in its own folder under the jobs root, whose names it derives from the file's path.
 
 Who reads a file is settled by a claim file created exclusively: `reader <pid>` (the child,
 which touches it every second while reading) or `job <pk>` (a job reading the file itself,
@@ -36,7 +37,7 @@ from django.conf import settings
 from exchange1c.commerceml.reader import CommerceMLReader
 from exchange1c.commerceml.records import CommerceMLError, OfferRecord, ProductRecord
 from exchange1c.importer import collector, staging
-from exchange1c.importer.apply import record_hash
+from exchange1c.importer.digests import record_hash
 
 logger = logging.getLogger(__name__)
 
@@ -107,7 +108,7 @@ def start(*, root: Path, folder: Path, current: str, imported, brand_key: str) -
         if not files:
             return False
         Path(root).mkdir(parents=True, exist_ok=True)
-        command = [sys.executable, str(Path(settings.BASE_DIR) / "manage.py"), "exchange_read_ahead",
+        command = [sys.executable, "-m", "exchange1c.importer.readahead",
                    "--root", str(root), "--brand-key", brand_key, "--", *files]
         try:
             child = subprocess.Popen(command, cwd=settings.BASE_DIR, stdin=subprocess.DEVNULL,  # noqa: S603
@@ -332,3 +333,21 @@ def _read(source: Path, names: _Names, brand_key: str) -> dict:
     writer.commit()
     return {"error": None, "info": reader.info, "warnings": reader.warnings[:100],
             "warning_count": reader.warning_count, "brand_key": brand_key}
+
+
+def main(argv=None) -> int:
+    """The reader process: `python -m exchange1c.importer.readahead --root DIR --brand-key KEY -- FILE...`."""
+    import argparse
+
+    parser = argparse.ArgumentParser(description="Read uploaded CommerceML files ahead of their import.")
+    parser.add_argument("--root", type=Path, required=True)
+    parser.add_argument("--brand-key", default="")
+    parser.add_argument("files", nargs="+", type=Path)
+    args = parser.parse_args(argv)
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s read-ahead %(process)d: %(message)s")
+    read_files(args.root, args.brand_key, args.files)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -20,7 +20,7 @@ import struct
 from pathlib import Path
 
 from exchange1c.commerceml import records as record_types
-from exchange1c.importer import apply
+from exchange1c.importer.digests import STAND_INS
 
 #: Records per chunk (frame).
 CHUNK = 500
@@ -29,7 +29,7 @@ _LENGTH = struct.Struct("<I")
 #: How the reader's records pickle: (class, field values) instead of dataclasses' per-object
 #: state dicts, 2-3x faster both ways.
 _RECORD_CLASSES = [cls for cls in vars(record_types).values()
-                   if isinstance(cls, type) and dataclasses.is_dataclass(cls)] + list(apply.STAND_INS)
+                   if isinstance(cls, type) and dataclasses.is_dataclass(cls)] + list(STAND_INS)
 
 
 def _reducer(cls):

@@ -40,7 +40,7 @@ def test_the_next_file_is_read_by_another_process_and_imports_as_if_read_in_turn
     expected = reference_dump(folder)
     run = ExchangeRun.objects.create(kind="catalog")
     api.import_poll(run=run, folder=folder, filename="import.xml", budget_seconds=0.5)
-    assert readahead.wait_readers(60)  # a real `manage.py exchange_read_ahead` process
+    assert readahead.wait_readers(60)  # a real `python -m exchange1c.importer.readahead` process
     offers = _names(folder, "offers.xml")
     assert offers.meta.exists() and offers.records.exists() and not offers.claim.exists()
     assert not _names(folder, "import.xml").meta.exists()  # the file being imported is never read ahead
