@@ -181,7 +181,7 @@ def _read_ahead(run, folder: Path, filename: str) -> None:
         readahead.start(root=pipeline.read_ahead_root(), folder=folder, current=filename,
                         imported=set(ImportJob.objects.filter(run=run).values_list("filename", flat=True)),
                         brand_key=apply.brand_setting_key(ExchangeSettings.get_solo().brand_property or ""))
-    except OSError as exc:
+    except (OSError, OperationalError) as exc:
         # Only an optimisation: the files are read in their turn as usual.
         logger.warning("read-ahead not started: %s", exc)
 
