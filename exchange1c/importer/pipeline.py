@@ -58,6 +58,7 @@ from exchange1c.importer import staging as staged
 from exchange1c.importer.backup import backup_database
 from exchange1c.importer.images import store_image
 from exchange1c.importer.lanes import Lanes
+from exchange1c.importer.readahead import fingerprint
 from exchange1c.importer.screen import Screen
 from exchange1c.models import ExchangeSettings, ImportJob, StagedImage
 
@@ -86,14 +87,6 @@ def jobs_root() -> Path:
     """Where jobs keep their private copy of the file (the upload folder may be emptied by `init`)."""
     configured = getattr(settings, "EXCHANGE_JOBS_ROOT", None)
     return Path(configured) if configured else Path(settings.EXCHANGE_ROOT).parent / "exchange-jobs"
-
-
-def fingerprint(path: Path) -> str:
-    try:
-        stat = path.stat()
-    except OSError:
-        return ""
-    return f"{stat.st_size}:{stat.st_mtime_ns}"
 
 
 def create_job(*, run, mark: int | None, folder: Path, filename: str) -> ImportJob:
@@ -264,10 +257,6 @@ def _read_stage(job: ImportJob, token: str) -> bool:
             if type(chunk[0]) in ITEM_TYPES:
                 items += len(chunk)
                 screened = screen.filter(chunk)
-                if screened is chunk and frame is not None:
-                    staging.add_frame(frame)  # nothing changed: its bytes as the reader pickled them
-                else:
-                    staging.add(screened)
                 # An unchanged product's pictures are what the site already has (same paths,
                 # same hash): only the others are read and stored.
                 for item in screened:
@@ -280,11 +269,12 @@ def _read_stage(job: ImportJob, token: str) -> bool:
                     _stage_images(job, folder, pending)
                     pending = []
             else:
-                if frame is not None:
-                    staging.add_frame(frame)
-                else:
-                    staging.add(chunk)
+                screened = chunk
                 groups += sum(type(record) is GroupRecord for record in chunk)
+            if screened is chunk and frame is not None:
+                staging.add_frame(frame)  # nothing changed: its bytes as the reader pickled them
+            else:
+                staging.add(screened)
             if time.monotonic() - beat > HEARTBEAT_SECONDS:
                 _write(job, token, items_total=items, groups_total=groups)
                 beat = time.monotonic()
@@ -293,8 +283,7 @@ def _read_stage(job: ImportJob, token: str) -> bool:
     except CommerceMLError as exc:
         if staging is not None:
             staging.discard()
-        _forget_read_ahead(job)
-        _fail(job, token, str(exc))
+        _fail(job, token, str(exc))  # its cleanup() forgets the read-ahead too
         return False
     except BaseException:
         if staging is not None:

@@ -64,7 +64,9 @@ def _names(root: Path, source: Path) -> _Names:
 
 
 def fingerprint(path: Path) -> str:
-    """What tells one upload of a file from another: its size and modification time."""
+    """What tells one upload of a file from another: its size and modification time ("" when it is gone).
+
+    Here rather than in pipeline.py, which uses it too, because the reader process imports no Django."""
     try:
         stat = os.stat(path)
     except OSError:
